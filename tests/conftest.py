@@ -1,0 +1,124 @@
+"""Fixtures shared by the suite. Everything here is real: SQLite or PostgreSQL, Redis, Celery."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from accounts.services import token_issue
+from leaderboard import embedded_redis
+from users import ranking
+from users.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def fresh_index() -> None:
+    """Every test starts with an empty Redis and an empty, ready index (the test database
+    starts empty too)."""
+    client = get_redis_connection("default")
+    client.flushdb()
+    client.set(f"{settings.LEADERBOARD_INDEX_PREFIX}:ready", "1")
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """An anonymous client."""
+    return APIClient()
+
+
+@pytest.fixture
+def writer(transactional_db: None) -> APIClient:
+    """A client holding a real API token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(username='writer')}")
+    return client
+
+
+def board_in_db() -> list[tuple[int, int]]:
+    """Every live (id, points) in leaderboard order, straight from the database."""
+    return list(User.objects.alive().in_leaderboard_order().values_list("pk", "points"))
+
+
+def assert_index_matches_db() -> None:
+    assert ranking.snapshot() == board_in_db()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    """A real Celery worker, in a thread, consuming from the test Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from leaderboard.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment under which a `manage.py` subprocess sees this test's database and
+    Redis."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        host = db["HOST"] or "127.0.0.1"
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        url = f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leaderboard.settings.test",
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+    }
+
+
+def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `manage.py` in a subprocess against the test database and Redis."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
+
+
+class DisposableRedis:
+    """A redis-server of the test's own, which the test may stop and start again."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.url = f"unix://{directory / 'redis.sock'}?db=0"
+
+    def start(self) -> None:
+        embedded_redis.ensure_running(self.directory)
+
+    def stop(self) -> None:
+        embedded_redis.stop(self.directory)
+
+
+@pytest.fixture
+def disposable_redis() -> Iterator[DisposableRedis]:
+    """The index lives in a Redis server the test controls; Celery keeps the usual broker."""
+    with tempfile.TemporaryDirectory(prefix="lb-redis-", dir="/tmp") as directory:
+        server = DisposableRedis(Path(directory))
+        server.start()
+        caches = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
+        with override_settings(CACHES=caches):
+            yield server
+        server.stop()
