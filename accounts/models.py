@@ -26,11 +26,11 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = "API token"
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.account})"
+
     def set_new_key(self) -> str:
         """Give the token a fresh random key and return it; only its digest is kept."""
         key = secrets.token_hex(20)
         self.digest, self.prefix = token_digest(key), key[:8]
         return key
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.account})"

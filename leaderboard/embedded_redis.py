@@ -8,8 +8,10 @@ management commands, tests) finds it again through the same socket.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -60,17 +62,27 @@ def ensure_running(directory: Path) -> Path:
         subprocess.run(
             [
                 _executable(),
-                "--port", "0",
-                "--unixsocket", str(sock),
-                "--unixsocketperm", "700",
-                "--daemonize", "yes",
-                "--pidfile", str(directory / "redis.pid"),
-                "--logfile", str(directory / "redis.log"),
-                "--dir", str(directory),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(directory / "redis.pid"),
+                "--logfile",
+                str(directory / "redis.log"),
+                "--dir",
+                str(directory),
                 # The index is rebuilt from the database, so nothing needs to survive a restart.
-                "--save", "",
-                "--appendonly", "no",
-                "--databases", "16",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--databases",
+                "16",
             ],
             check=True,
         )
@@ -92,10 +104,8 @@ def stop(directory: Path) -> None:
         pid = int(pidfile.read_text().strip())
     except (OSError, ValueError):
         return
-    try:
-        os.kill(pid, 15)
-    except ProcessLookupError:
-        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while _answers(directory / "redis.sock") and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,4 +1,7 @@
+from typing import Any
+
 import factory
+import factory.random
 from factory.django import DjangoModelFactory
 
 from .models import User
@@ -19,9 +22,7 @@ class UserFactory(DjangoModelFactory[User]):
         max_points = 100
         one_line_address = factory.Faker("address")
         scored = factory.Trait(
-            points=factory.LazyAttribute(
-                lambda o: factory.random.randgen.randint(0, o.max_points)
-            )
+            points=factory.LazyAttribute(lambda o: factory.random.randgen.randint(0, o.max_points))
         )
 
     name = factory.Faker("name")
@@ -30,5 +31,5 @@ class UserFactory(DjangoModelFactory[User]):
     points = 0
 
     @classmethod
-    def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
-        return users_bulk_create([model_class(*args, **kwargs)])[0]
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        return users_bulk_create([model_class(**kwargs)])[0]

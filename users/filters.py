@@ -12,7 +12,9 @@ class IntegerFilter(django_filters.Filter):
 
 class LeaderboardFilter(django_filters.FilterSet):
     points = IntegerFilter(
-        min_value=0, max_value=MAX_POINTS, help_text="Keep only users with exactly this many points."
+        min_value=0,
+        max_value=MAX_POINTS,
+        help_text="Keep only users with exactly this many points.",
     )
 
     class Meta:

@@ -33,7 +33,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -74,6 +74,17 @@ for k = 1, #KEYS, 3 do
   end
 end
 return applied
+"""
+
+# KEYS: building, next board, next versions. ARGV: the build token, its TTL. Claims the
+# rebuild and clears what a rebuild that died may have left, in one step, so that no write
+# lands in between and is wiped.
+_BEGIN = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  return 0
+end
+redis.call('DEL', KEYS[2], KEYS[3])
+return 1
 """
 
 # KEYS: board, versions, ready, next board, next versions, building. ARGV: the build token.
@@ -117,8 +128,12 @@ class _Keys:
     @property
     def live_and_next(self) -> list[str]:
         return [
-            self.board, self.versions, self.ready,
-            self.next_board, self.next_versions, self.building,
+            self.board,
+            self.versions,
+            self.ready,
+            self.next_board,
+            self.next_versions,
+            self.building,
         ]
 
 
@@ -281,8 +296,7 @@ def members_with_points(points: Sequence[int], *, limit: int) -> dict[int, list[
         if not _ready_or_rebuild(client, ready):
             return None
         return {
-            value: [_pk(m) for m in members]
-            for value, members in zip(points, groups, strict=True)
+            value: [_pk(m) for m in members] for value, members in zip(points, groups, strict=True)
         }
 
     return _call(operation)
@@ -295,10 +309,8 @@ def snapshot() -> list[tuple[Any, int]] | None:
     def operation(client: Redis) -> list[tuple[Any, int]] | None:
         if not client.exists(keys.ready):
             return None
-        return [
-            (_pk(m), int(-score))
-            for m, score in client.zrange(keys.board, 0, -1, withscores=True)
-        ]
+        rows = cast(list[tuple[bytes, float]], client.zrange(keys.board, 0, -1, withscores=True))
+        return [(_pk(member), int(-score)) for member, score in rows]
 
     return _call(operation)
 
@@ -327,7 +339,9 @@ class RedisUnavailable(Exception):
     """Redis does not answer, so there is no index to rebuild."""
 
 
-def rebuild(chunks: Iterator[list[Entry]], *, on_chunk: Callable[[int], None] | None = None) -> int:
+def rebuild(
+    chunks: Iterator[list[Entry]], *, on_chunk: Callable[[int], object] | None = None
+) -> int:
     """Fill a fresh index from ``chunks`` and swap it in atomically. Returns the live count.
 
     Readers keep using the old index (or the database) until the swap. Writers apply to both
@@ -338,8 +352,16 @@ def rebuild(chunks: Iterator[list[Entry]], *, on_chunk: Callable[[int], None] | 
     token = secrets.token_hex(8)
     try:
         client = _client()
-        client.delete(keys.next_board, keys.next_versions)
-        if not client.set(keys.building, token, nx=True, ex=BUILD_TTL_SECONDS):
+        begun = client.eval(
+            _BEGIN,
+            3,
+            keys.building,
+            keys.next_board,
+            keys.next_versions,
+            token,
+            BUILD_TTL_SECONDS,
+        )
+        if not begun:
             raise RebuildInProgress
         load = client.register_script(_PUT)
         fill = [keys.next_board, keys.next_versions, keys.building]

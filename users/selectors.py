@@ -20,7 +20,7 @@ from .models import User, UserQuerySet
 def user_pk(value: Any) -> Any:
     """The primary key ``value`` names, or ``User.DoesNotExist`` if it cannot name one."""
     try:
-        return User._meta.pk.to_python(value)  # type: ignore[union-attr]
+        return User._meta.pk.to_python(value)
     except ValidationError:
         raise User.DoesNotExist from None
 

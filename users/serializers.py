@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from .models import MAX_AGE, User
@@ -32,7 +34,7 @@ class GroupMemberSerializer(serializers.ModelSerializer[User]):
         fields = ["id", "name", "age", "address"]
 
 
-class ScoreGroupSerializer(serializers.Serializer[dict[str, object]]):
+class ScoreGroupSerializer(serializers.Serializer[Any]):
     points = serializers.IntegerField()
     count = serializers.IntegerField(help_text="Users with these points.")
     average_age = serializers.FloatField(help_text="Their average age, to 2 decimals.")

@@ -20,9 +20,13 @@ class PointsOutOfRange(Exception):
     def __init__(self, user: User, delta: int) -> None:
         self.user, self.delta = user, delta
         if delta < 0:
-            message = f"{user.name} has {user.points} points; taking away {-delta} would go below 0."
+            message = (
+                f"{user.name} has {user.points} points; taking away {-delta} would go below 0."
+            )
         else:
-            message = f"{user.name} has {user.points} points; adding {delta} would pass {MAX_POINTS}."
+            message = (
+                f"{user.name} has {user.points} points; adding {delta} would pass {MAX_POINTS}."
+            )
         super().__init__(message)
 
 
@@ -122,7 +126,7 @@ def user_restore(*, user_id: Any) -> User:
 
 
 def leaderboard_rebuild(
-    *, chunk_size: int = 10_000, on_chunk: Callable[[int], None] | None = None
+    *, chunk_size: int = 10_000, on_chunk: Callable[[int], object] | None = None
 ) -> int:
     """Rebuild the ranking index from the database and swap it in. Returns the live count.
 

@@ -40,9 +40,7 @@ class UserNotFound(exceptions.NotFound):
         responses={201: UserSerializer},
     ),
     retrieve=extend_schema(summary="One user, with rank"),
-    update=extend_schema(
-        summary="Replace name, age and address", request=UserInputSerializer
-    ),
+    update=extend_schema(summary="Replace name, age and address", request=UserInputSerializer),
     partial_update=extend_schema(
         summary="Change name, age and/or address", request=UserInputSerializer
     ),

@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
@@ -10,5 +11,5 @@ from .serializers import WinnerSerializer
 class WinnerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Winner]):
     serializer_class = WinnerSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Winner]:
         return winner_list()

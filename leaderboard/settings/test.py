@@ -9,8 +9,8 @@ os.environ.setdefault(
     "EMBEDDED_REDIS_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test-redis")
 )
 
-from .base import *  # noqa: E402, F403
-from .base import DATABASES, VAR_DIR  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
 
 SECRET_KEY = "tests-only-not-a-secret"  # noqa: S105 - never used outside the test run
 ALLOWED_HOSTS = ["*"]  # the live server for browser tests binds to an arbitrary port

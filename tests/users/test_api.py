@@ -27,8 +27,12 @@ def test_create_answers_the_new_user_with_zero_points_and_ignores_points_in_the_
     body = create(writer, name="Ada", age=36, address="12 Analytical St", points=999)
 
     assert body == {
-        "id": body["id"], "name": "Ada", "age": 36, "address": "12 Analytical St",
-        "points": 0, "rank": 1,
+        "id": body["id"],
+        "name": "Ada",
+        "age": 36,
+        "address": "12 Analytical St",
+        "points": 0,
+        "rank": 1,
     }
     assert User.objects.get(pk=body["id"]).points == 0
 
@@ -45,7 +49,10 @@ def test_ties_share_a_competition_rank(writer, api):
     results = api.get("/api/users/").json()["results"]
 
     assert [(u["name"], u["points"], u["rank"]) for u in results] == [
-        ("a", 9, 1), ("b", 7, 2), ("c", 7, 2), ("d", 3, 4),
+        ("a", 9, 1),
+        ("b", 7, 2),
+        ("c", 7, 2),
+        ("d", 3, 4),
     ]
     assert api.get(f"/api/users/{ids[2]}/").json()["rank"] == 2
 
@@ -173,8 +180,14 @@ def test_bodies_that_are_not_json_are_415(writer):
 )
 @pytest.mark.parametrize(
     ("method", "suffix"),
-    [("get", ""), ("patch", ""), ("put", ""), ("delete", ""),
-     ("post", "increment/"), ("post", "decrement/")],
+    [
+        ("get", ""),
+        ("patch", ""),
+        ("put", ""),
+        ("delete", ""),
+        ("post", "increment/"),
+        ("post", "decrement/"),
+    ],
 )
 def test_unknown_ids_of_any_shape_are_404(writer, user_id, method, suffix):
     body = {"name": "a", "age": 1} if method in {"put", "patch"} else {}
@@ -192,7 +205,12 @@ def test_patch_changes_only_the_given_fields_and_never_points(writer, api):
 
     assert response.status_code == 200
     assert response.json() | {"id": 0} == {
-        "id": 0, "name": "a", "age": 10, "address": "new", "points": 4, "rank": 1,
+        "id": 0,
+        "name": "a",
+        "age": 10,
+        "address": "new",
+        "points": 4,
+        "rank": 1,
     }
 
 
@@ -204,7 +222,9 @@ def test_invalid_patch_is_400_and_changes_nothing(writer, body):
 
     assert response.status_code == 400
     assert User.objects.values("name", "age", "address").get() == {
-        "name": "a", "age": 10, "address": "",
+        "name": "a",
+        "age": 10,
+        "address": "",
     }
 
 
@@ -225,8 +245,14 @@ def test_delete_is_soft_and_removes_the_user_everywhere(writer, api):
     assert [u["id"] for u in api.get("/api/users/").json()["results"]] == [keep["id"]]
     assert api.get("/api/users/?points=5").json()["count"] == 0
     groups = api.get("/api/users/grouped-by-score/").json()["results"]
-    assert groups == [{"points": 0, "count": 1, "average_age": 20.0, "users": [
-        {"id": keep["id"], "name": "keep", "age": 20, "address": ""}]}]
+    assert groups == [
+        {
+            "points": 0,
+            "count": 1,
+            "average_age": 20.0,
+            "users": [{"id": keep["id"], "name": "keep", "age": 20, "address": ""}],
+        }
+    ]
     assert writer.delete(f"/api/users/{gone['id']}/").status_code == 404
     assert change(writer, gone["id"], "increment").status_code == 404
     assert User.objects.filter(pk=gone["id"]).exists()  # the row stays for the history
@@ -267,7 +293,10 @@ def test_points_filter_keeps_exact_matches_with_their_ranks(api):
     assert body["count"] == 2
     assert [(u["id"], u["rank"]) for u in body["results"]] == [(users[0].pk, 1), (users[2].pk, 1)]
     assert api.get("/api/users/?points=4").json() == {
-        "count": 0, "next": None, "previous": None, "results": [],
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
     }
 
 
@@ -307,8 +336,16 @@ def test_deep_pages_keep_order_and_ranks(api):
 
 @pytest.mark.parametrize(
     ("query", "count"),
-    [("limit=0", 50), ("limit=-5", 50), ("limit=abc", 50), ("limit=100000", 500),
-     ("offset=-3", 50), ("offset=abc", 50), ("offset=" + "9" * 40, 0), ("limit=" + "9" * 40, 500)],
+    [
+        ("limit=0", 50),
+        ("limit=-5", 50),
+        ("limit=abc", 50),
+        ("limit=100000", 500),
+        ("offset=-3", 50),
+        ("offset=abc", 50),
+        ("offset=" + "9" * 40, 0),
+        ("limit=" + "9" * 40, 500),
+    ],
 )
 def test_odd_pagination_values_never_fail(api, query, count):
     for points in range(3):
@@ -346,7 +383,8 @@ def test_groups_cap_users_but_not_count_and_page_by_group(api):
 
     assert body["count"] == 3
     assert [(g["points"], g["count"], len(g["users"])) for g in body["results"]] == [
-        (3, 5, 2), (2, 2, 2),
+        (3, 5, 2),
+        (2, 2, 2),
     ]
     rest = api.get(body["next"]).json()["results"]
     assert [(g["points"], g["average_age"]) for g in rest] == [(1, 10.0)]
@@ -361,6 +399,9 @@ def test_bad_users_per_group_is_400(api, value):
 
 def test_an_empty_board(api):
     assert api.get("/api/users/").json() == {
-        "count": 0, "next": None, "previous": None, "results": [],
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
     }
     assert api.get("/api/users/grouped-by-score/").json()["count"] == 0

@@ -33,21 +33,39 @@ class Command(BaseCommand):
         try:
             users = leaderboard_rebuild()
         except (ranking.RebuildInProgress, ranking.RedisUnavailable) as exc:
-            self.stderr.write(f"The ranking index was not rebuilt ({exc!r}); reads use the database.")
+            self.stderr.write(
+                f"The ranking index was not rebuilt ({exc!r}); reads use the database."
+            )
         else:
             self.stdout.write(f"Ranking index built: {users} users.")
 
         python = sys.executable
         commands = {
             "web": [
-                python, "-m", "gunicorn", "leaderboard.wsgi:application",
-                "--bind", address,
-                "--workers", os.environ.get("WEB_CONCURRENCY", "3"),
-                "--access-logfile", "-",
+                python,
+                "-m",
+                "gunicorn",
+                "leaderboard.wsgi:application",
+                "--bind",
+                address,
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "3"),
+                "--access-logfile",
+                "-",
                 *(["--reload"] if reload else []),
             ],
-            "worker": [python, "-m", "celery", "-A", "leaderboard", "worker",
-                       "--loglevel", "INFO", "--concurrency", "2"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "leaderboard",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+            ],
             "beat": [python, "-m", "celery", "-A", "leaderboard", "beat", "--loglevel", "INFO"],
         }
         children = {

@@ -1,0 +1,90 @@
+"""With Redis away the service keeps serving from the database; the index comes back whole."""
+
+import time
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from tests.conftest import assert_index_matches_db
+from users import ranking
+from users.factories import UserFactory
+from users.services import leaderboard_rebuild, points_change
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def board(client: APIClient, query: str = "") -> list[tuple[str, int, int]]:
+    results = client.get(f"/api/users/{query}").json()["results"]
+    return [(u["name"], u["points"], u["rank"]) for u in results]
+
+
+def make_board() -> list:
+    return [
+        UserFactory(name=name, points=points)
+        for name, points in [("a", 9), ("b", 7), ("c", 7), ("d", 3)]
+    ]
+
+
+def test_reads_and_writes_with_redis_stopped_then_the_index_is_rebuilt(
+    disposable_redis, writer, api
+):
+    users = make_board()
+    leaderboard_rebuild()
+    expected = [("a", 9, 1), ("b", 7, 2), ("c", 7, 2), ("d", 3, 4)]
+    assert board(api) == expected
+
+    disposable_redis.stop()
+
+    assert board(api) == expected
+    assert board(api, "?points=7") == expected[1:3]
+    assert board(api, "?limit=2&offset=1") == expected[1:3]
+    assert api.get(f"/api/users/{users[2].pk}/").json()["rank"] == 2
+    groups = api.get("/api/users/grouped-by-score/").json()
+    assert [(g["points"], g["count"]) for g in groups["results"]] == [(9, 1), (7, 2), (3, 1)]
+    response = writer.post(f"/api/users/{users[3].pk}/increment/", {"by": 6}, format="json")
+    assert (response.status_code, response.json()["rank"]) == (200, 1)
+    assert writer.post("/api/users/", {"name": "e", "age": 5}, format="json").status_code == 201
+    assert writer.delete(f"/api/users/{users[1].pk}/").status_code == 204
+    assert board(api) == [("a", 9, 1), ("d", 9, 1), ("c", 7, 3), ("e", 0, 4)]
+    assert api.get("/readyz").json() == {
+        "database": "ok",
+        "redis": "unavailable",
+        "index": "unavailable",
+    }
+
+    disposable_redis.start()  # back, and empty
+    assert board(api) == [("a", 9, 1), ("d", 9, 1), ("c", 7, 3), ("e", 0, 4)]
+    assert api.get("/readyz").json()["index"] == "rebuilding"
+
+    leaderboard_rebuild()
+
+    assert api.get("/readyz").json()["index"] == "ready"
+    assert_index_matches_db()
+
+
+def test_a_write_the_index_missed_makes_it_stale_until_rebuilt(disposable_redis, api):
+    users = make_board()
+    leaderboard_rebuild()
+    unreachable = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
+
+    with override_settings(CACHES=unreachable):  # Redis up, but this process cannot reach it
+        points_change(user_id=users[3].pk, delta=10)
+
+    assert ranking.snapshot() is None  # the index no longer claims to be complete
+    assert board(api)[0] == ("d", 13, 1)  # served from the database meanwhile
+    leaderboard_rebuild()
+    assert_index_matches_db()
+
+
+def test_an_index_found_empty_is_rebuilt_by_the_worker(disposable_redis, celery_worker, api):
+    make_board()
+    assert ranking.snapshot() is None  # a fresh Redis: nothing built yet
+
+    assert board(api)[0] == ("a", 9, 1)  # from the database; the read queues a rebuild
+
+    deadline = time.monotonic() + 20
+    while ranking.snapshot() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert_index_matches_db()

@@ -1,0 +1,194 @@
+"""The Redis ranking index: equal to the database under concurrency, rebuilds and outages."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from accounts.services import token_issue
+from tests.conftest import assert_index_matches_db, board_in_db
+from users import ranking
+from users.factories import UserFactory
+from users.models import User
+from users.services import PointsOutOfRange, leaderboard_rebuild, points_change, user_delete
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_threads(count: int, work) -> list:
+    """Run ``work(i)`` in ``count`` threads released at the same moment."""
+    start = threading.Barrier(count)
+
+    def run(i: int):
+        start.wait()
+        try:
+            return work(i)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_sixteen_threads_on_one_user_lose_no_update():
+    user = UserFactory(points=1000)
+    key = token_issue(username="load")
+
+    def work(i: int) -> list[int]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        action = "increment" if i % 2 == 0 else "decrement"
+        return [
+            client.post(f"/api/users/{user.pk}/{action}/", {"by": i + 1}, format="json").status_code
+            for _ in range(10)
+        ]
+
+    statuses = in_threads(16, work)
+
+    assert {s for thread in statuses for s in thread} == {200}
+    expected = 1000 + 10 * sum((i + 1) * (1 if i % 2 == 0 else -1) for i in range(16))
+    assert User.objects.get(pk=user.pk).points == expected
+    assert_index_matches_db()
+
+
+def test_concurrent_decrements_never_pass_zero():
+    user = UserFactory(points=50)
+
+    def work(i: int) -> int:
+        taken = 0
+        for _ in range(10):
+            try:
+                points_change(user_id=user.pk, delta=-1)
+                taken += 1
+            except PointsOutOfRange:
+                pass
+        return taken
+
+    taken = sum(in_threads(16, work))
+
+    assert taken == 50
+    assert User.objects.get(pk=user.pk).points == 0
+    assert_index_matches_db()
+
+
+def test_the_index_equals_the_database_after_concurrent_changes_to_many_users():
+    users = UserFactory.create_batch(20, points=100)
+
+    def work(i: int) -> None:
+        for step in range(25):
+            target = users[(i * 7 + step) % 19]  # users[19] is deleted midway
+            points_change(user_id=target.pk, delta=(step % 5) - 2 or 3)
+            if i == 3 and step == 12:
+                user_delete(user_id=users[-1].pk)
+
+    in_threads(16, work)
+
+    assert_index_matches_db()
+    assert len(board_in_db()) == 19
+
+
+def test_a_late_write_never_rolls_the_index_back():
+    user = UserFactory()
+    newer = ranking.Entry(user.pk, 7, version=3)
+    older = ranking.Entry(user.pk, 2, version=2)
+
+    ranking.put([newer])
+    ranking.put([older])  # arrives late: ignored
+    ranking.put([newer])  # arrives twice: no double count
+
+    assert ranking.snapshot() == [(user.pk, 7)]
+
+
+def test_a_late_write_cannot_bring_a_deleted_user_back():
+    user = UserFactory()
+    ranking.put([ranking.Entry(user.pk, 0, version=5, deleted=True)])
+    ranking.put([ranking.Entry(user.pk, 3, version=4)])
+
+    assert ranking.snapshot() == []
+
+
+def test_rebuild_replaces_a_wrong_index_with_the_database():
+    users = [UserFactory(points=p) for p in [4, 9, 4, 0]]
+    user_delete(user_id=users[3].pk)
+    get_redis_connection("default").zadd("leaderboard:board", {"00000000000000099999": -50})
+
+    assert leaderboard_rebuild(chunk_size=2) == 3
+
+    assert ranking.snapshot() == [(users[1].pk, 9), (users[0].pk, 4), (users[2].pk, 4)]
+
+
+def test_readers_keep_the_old_index_until_the_swap():
+    UserFactory.create_batch(30, points=5)
+    # Mark the old index so that its answers can be told apart: it holds one user too many.
+    get_redis_connection("default").zadd("leaderboard:board", {"00000000000000099999": -1})
+    seen: list[int] = []
+
+    def read_between_chunks(loaded: int) -> None:
+        seen.append(APIClient().get("/api/users/?limit=1").json()["count"])
+
+    leaderboard_rebuild(chunk_size=7, on_chunk=read_between_chunks)
+
+    assert seen == [31] * 5  # never a partly filled index
+    assert APIClient().get("/api/users/?limit=1").json()["count"] == 30
+    assert_index_matches_db()
+
+
+def test_without_an_index_readers_use_the_database_during_a_rebuild():
+    UserFactory.create_batch(30, points=5)
+    ranking.flush()
+    seen: list[int] = []
+
+    def read_between_chunks(loaded: int) -> None:
+        seen.append(len(APIClient().get("/api/users/?limit=100").json()["results"]))
+
+    leaderboard_rebuild(chunk_size=7, on_chunk=read_between_chunks)
+
+    assert seen == [30] * 5
+    assert_index_matches_db()
+
+
+def test_changes_made_during_a_rebuild_survive_the_swap():
+    users = UserFactory.create_batch(40, points=10)
+    changes = iter(
+        [
+            (users[0], +5),  # already loaded into the new index
+            (users[39], +7),  # not loaded yet
+            (users[20], -10),
+            (users[0], +1),
+        ]
+    )
+
+    def change_between_chunks(loaded: int) -> None:
+        user, delta = next(changes, (None, 0))
+        if user:
+            points_change(user_id=user.pk, delta=delta)
+
+    leaderboard_rebuild(chunk_size=10, on_chunk=change_between_chunks)
+
+    assert User.objects.get(pk=users[0].pk).points == 16
+    assert_index_matches_db()
+
+
+def test_one_rebuild_at_a_time():
+    UserFactory.create_batch(3)
+
+    def rebuild_inside(loaded: int) -> None:
+        with pytest.raises(ranking.RebuildInProgress):
+            leaderboard_rebuild()
+
+    leaderboard_rebuild(chunk_size=1, on_chunk=rebuild_inside)
+    assert_index_matches_db()
+
+
+def test_the_rebuild_command_reports_the_count(capsys):
+    UserFactory.create_batch(3, scored=True)
+    ranking.flush()
+
+    call_command("rebuild_leaderboard")
+
+    assert "holds 3 users" in capsys.readouterr().out
+    assert_index_matches_db()

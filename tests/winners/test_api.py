@@ -1,0 +1,55 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from users.factories import UserFactory
+from winners.services import winner_declare
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def test_winners_are_listed_newest_first_in_the_contract_shape(api):
+    users = [UserFactory(points=p) for p in (1, 2, 3)]
+    for i, user in enumerate(users):
+        user.points = 100 + i
+        user.save()
+        winner_declare(at=START + timedelta(minutes=5 * i))
+
+    body = api.get("/api/winners/").json()
+
+    assert body["count"] == 3
+    assert [w["user"]["id"] for w in body["results"]] == [u.pk for u in reversed(users)]
+    newest = body["results"][0]
+    assert set(newest) == {"id", "user", "points", "won_at"}
+    assert newest["user"] == {"id": users[2].pk, "name": users[2].name}
+    assert newest["points"] == 102
+    assert datetime.fromisoformat(newest["won_at"]) == START + timedelta(minutes=10)
+
+
+def test_a_winner_keeps_its_name_and_points_after_the_user_is_deleted(api, writer):
+    user = UserFactory(name="Grace", points=42)
+    winner_declare(at=START)
+
+    assert writer.delete(f"/api/users/{user.pk}/").status_code == 204
+
+    [winner] = api.get("/api/winners/").json()["results"]
+    assert (winner["user"]["name"], winner["points"]) == ("Grace", 42)
+
+
+def test_winners_are_paginated(api):
+    UserFactory(points=1)
+    for i in range(7):
+        winner_declare(at=START + timedelta(minutes=5 * i))
+
+    page = api.get("/api/winners/?limit=3&offset=3").json()
+
+    assert page["count"] == 7
+    assert len(page["results"]) == 3
+    assert "offset=6" in page["next"]
+    assert "offset=0" in page["previous"] or "offset" not in page["previous"]
+
+
+def test_winners_are_read_only_over_the_api(writer):
+    assert writer.post("/api/winners/", {}, format="json").status_code == 405

@@ -1,0 +1,107 @@
+"""The job through a real Celery worker and broker, the command, and the beat schedule."""
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import ROOT, subprocess_env
+from users.factories import UserFactory
+from winners.models import Winner
+from winners.tasks import declare_winner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_worker_declares_a_unique_top(celery_worker):
+    top = UserFactory(points=9)
+    UserFactory(points=4)
+
+    message = declare_winner.delay().get(timeout=30)
+
+    assert f"{top.name} wins with 9 points" in message
+    winner = Winner.objects.get()
+    assert (winner.user_id, winner.points) == (top.pk, 9)
+    assert abs((datetime.now(UTC) - winner.won_at).total_seconds()) < 30
+
+
+def test_three_runs_in_one_slot_store_one_row(celery_worker):
+    UserFactory(points=9)
+    at = datetime.now(UTC).isoformat()
+
+    messages = [declare_winner.delay(at=at).get(timeout=30) for _ in range(3)]
+
+    assert [m.endswith("already declared.") for m in messages] == [False, True, True]
+    assert Winner.objects.count() == 1
+
+
+def test_the_worker_stores_nothing_on_a_tie_or_an_empty_board(celery_worker):
+    assert "nobody is on the board" in declare_winner.delay().get(timeout=30)
+    UserFactory(points=3)
+    UserFactory(points=3)
+    assert "a tie" in declare_winner.delay().get(timeout=30)
+    assert not Winner.objects.exists()
+
+
+def test_two_processes_at_once_store_exactly_one_row():
+    top = UserFactory(points=9)
+    wait_until_well_inside_a_slot()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "declare_winner"],
+            cwd=ROOT,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    said = {out.strip().split(": ", 1)[1] for out, _ in outputs}
+    assert said == {"a winner was already declared.", f"{top.name} wins with 9 points."}
+    assert Winner.objects.count() == 1
+
+
+def wait_until_well_inside_a_slot() -> None:
+    """Both runs must fall in one slot: not in the last seconds before a boundary."""
+    now = datetime.now(UTC)
+    left = 300 - (now.minute % 5 * 60 + now.second)
+    if left < 10:
+        time.sleep(left + 1)
+
+
+def test_the_command_prints_its_decision(capsys):
+    top = UserFactory(points=2)
+
+    call_command("declare_winner")
+
+    assert f"{top.name} wins with 2 points." in capsys.readouterr().out
+
+
+def test_the_job_is_scheduled_every_300_seconds_after_a_fresh_migrate(tmp_path):
+    env = {**subprocess_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "check": True}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--verbosity",
+            "0",
+            "-c",
+            "from django_celery_beat.models import PeriodicTask as P;"
+            "[print(t.task, t.enabled, t.interval.every, t.interval.period)"
+            " for t in P.objects.all()]",
+        ],
+        **run,
+    ).stdout.split()
+
+    assert listed == ["winners.tasks.declare_winner", "True", "300", "seconds"]
