@@ -36,9 +36,9 @@ class Decision:
         match self.outcome:
             case Outcome.DECLARED:
                 assert self.winner is not None
-                return (
-                    f"Slot {slot}: {self.winner.user.name} wins with {self.winner.points} points."
-                )
+                points = self.winner.points
+                noun = "point" if points == 1 else "points"
+                return f"Slot {slot}: {self.winner.user.name} wins with {points} {noun}."
             case Outcome.TIE:
                 return f"Slot {slot}: a tie for the highest points, so no winner."
             case Outcome.EMPTY:

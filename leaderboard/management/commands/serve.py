@@ -68,8 +68,11 @@ class Command(BaseCommand):
             ],
             "beat": [python, "-m", "celery", "-A", "leaderboard", "beat", "--loglevel", "INFO"],
         }
+        # In sessions of their own, so that Ctrl-C reaches only this process, which then
+        # stops them in order.
         children = {
-            name: subprocess.Popen(command, env=child_env) for name, command in commands.items()
+            name: subprocess.Popen(command, env=child_env, start_new_session=True)
+            for name, command in commands.items()
         }
         self._banner(f"http://{address}")
 
