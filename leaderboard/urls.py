@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import health
+from . import health, views
 
 urlpatterns = [
+    path("", views.board, name="board"),
     path("api/", include("users.urls")),
     path("api/", include("winners.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

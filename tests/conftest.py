@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -122,3 +123,18 @@ def disposable_redis() -> Iterator[DisposableRedis]:
         with override_settings(CACHES=caches):
             yield server
         server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say plainly when the browser tests did not run."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "tests/browser/" in report.nodeid
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser tests were skipped: Chromium is not installed at "
+            "/usr/bin/chromium (sudo apt-get install chromium chromium-driver to run them).",
+            yellow=True,
+        )

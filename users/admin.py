@@ -1,8 +1,159 @@
-from django.contrib import admin
+"""Leaderboard users in the admin. Every change goes through the services, as in the API, so
+the ranking index stays in step; and nothing here counts or scans the whole table."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import ranking, services
 from .models import User
+from .selectors import with_ranks
+
+LIVE, DELETED = "live", "deleted"
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Live users by default; soft-deleted ones behind the filter."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(LIVE, "Live"), (DELETED, "Deleted")]
+
+    def choices(self, changelist: Any) -> Any:
+        for choice in super().choices(changelist):
+            if choice["display"] != "All":  # "all" would mix the two; live is the default
+                yield choice
+
+    def value(self) -> str:
+        return super().value() or LIVE
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == DELETED:
+            return queryset.exclude(deleted_at=None)
+        return queryset.filter(deleted_at=None)
+
+
+class BoardPaginator(Paginator):
+    """Takes the count of the whole live board from the ranking index (ZCARD) instead of a
+    full-table COUNT; filtered and searched lists count only what they match."""
+
+    def __init__(self, *args: Any, board_count: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.board_count = board_count
+
+    @cached_property
+    def count(self) -> int:
+        return super().count if self.board_count is None else self.board_count
+
+
+def _points_action(delta: int, description: str) -> Callable[..., None]:
+    @admin.action(description=description)
+    def action(modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        changed, refused = 0, []
+        for pk in queryset.filter(deleted_at=None).values_list("pk", flat=True):
+            try:
+                services.points_change(user_id=pk, delta=delta)
+                changed += 1
+            except services.PointsOutOfRange as exc:
+                refused.append(str(exc))
+            except User.DoesNotExist:
+                pass  # deleted meanwhile
+        modeladmin.message_user(request, f"Changed the points of {changed} users.")
+        for reason in refused:
+            modeladmin.message_user(request, reason, messages.WARNING)
+
+    action.__name__ = f"points_{'add' if delta > 0 else 'take'}_{abs(delta)}"
+    return action
 
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    list_display = ["name", "age", "points", "address"]
+    list_display = ["name", "age", "points", "rank", "address"]
+    list_filter = [StatusFilter]
+    search_fields = ["name"]
+    ordering = ["-points", "id"]
+    sortable_by = ["name", "age", "points", "rank"]
+    show_full_result_count = False  # no second COUNT of the whole table
+    list_per_page = 50
+    fields = ["name", "age", "address", "points", "rank", "created_at", "deleted_at"]
+    readonly_fields = ["points", "rank", "created_at", "deleted_at"]
+    actions = [
+        _points_action(+1, "+1 point"),
+        _points_action(-1, "−1 point"),
+        "soft_delete",
+        "restore",
+    ]
+
+    @admin.display(description="rank", ordering="-points")
+    def rank(self, user: User) -> int | str:
+        return "—" if user.is_deleted else getattr(user, "rank", "—")
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        live = [user for user in changelist.result_list if not user.is_deleted]
+        with_ranks(live)  # one pipelined round trip to the index for the whole page
+        return changelist
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[User],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Paginator:
+        unfiltered = request.GET.get("status", LIVE) == LIVE and not request.GET.get("q")
+        return BoardPaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            board_count=ranking.count() if unfiltered else None,
+        )
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletion is soft, through `soft_delete`
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the row stays for the winners history; see `soft_delete`
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in ("name", "age", "address")}
+        if change:
+            saved = services.user_update(user_id=obj.pk, **fields)
+        else:
+            saved = services.user_create(**fields)
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+
+    @admin.action(description="Delete selected users (they stay in the winners history)")
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        deleted = 0
+        for pk in queryset.filter(deleted_at=None).values_list("pk", flat=True):
+            try:
+                services.user_delete(user_id=pk)
+                deleted += 1
+            except User.DoesNotExist:
+                pass
+        self.message_user(request, f"Deleted {deleted} users.")
+
+    @admin.action(description="Restore selected deleted users")
+    def restore(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        restored = 0
+        for pk in queryset.exclude(deleted_at=None).values_list("pk", flat=True):
+            try:
+                services.user_restore(user_id=pk)
+                restored += 1
+            except User.DoesNotExist:
+                pass
+        self.message_user(request, f"Restored {restored} users.")

@@ -76,6 +76,20 @@ end
 return applied
 """
 
+# KEYS: board. ARGV: score, offset, limit. The users with one score hold consecutive
+# positions: find where the run starts and index into it, so that a deep offset costs
+# O(log N) rather than ZRANGEBYSCORE ... LIMIT walking every skipped member.
+_WINDOW_OF_SCORE = """
+local above = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. ARGV[1])
+local run = redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1])
+local first = tonumber(ARGV[2])
+local last = math.min(first + tonumber(ARGV[3]), run) - 1
+if last < first then
+  return {}
+end
+return redis.call('ZRANGE', KEYS[1], above + first, above + last)
+"""
+
 # KEYS: building, next board, next versions. ARGV: the build token, its TTL. Claims the
 # rebuild and clears what a rebuild that died may have left, in one step, so that no write
 # lands in between and is wiped.
@@ -257,8 +271,7 @@ def window(*, offset: int, limit: int, points: int | None = None) -> list[Any] |
         if points is None:
             pipe.zrange(keys.board, offset, offset + limit - 1)
         else:
-            score = _score(points)
-            pipe.zrangebyscore(keys.board, score, score, start=offset, num=limit)
+            pipe.eval(_WINDOW_OF_SCORE, 1, keys.board, _score(points), offset, limit)
         ready, members = pipe.execute()
         return [_pk(m) for m in members] if _ready_or_rebuild(client, ready) else None
 

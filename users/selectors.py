@@ -10,8 +10,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count
+
+from leaderboard.shortcache import remember
 
 from . import ranking
 from .models import User, UserQuerySet
@@ -81,22 +84,31 @@ class ScoreGroup(TypedDict):
 class ScoreGroups:
     """Live users grouped by points, highest first, as a lazily sliced sequence.
 
-    Counts and average ages come from one GROUP BY in the database. The users shown in each
-    group (at most ``users_per_group``, in leaderboard order) come from the index in one
-    round trip, or from the database when the index cannot answer.
+    Counts and average ages come from a GROUP BY in the database, which reads every live
+    row: each page of it is shared for ``LEADERBOARD_GROUPS_CACHE_SECONDS`` by every process.
+    The users shown in each group (at most ``users_per_group``, in leaderboard order) come from
+    the index in one round trip, or from the database when the index cannot answer.
     """
 
     users_per_group: int
 
     def count(self) -> int:
-        return User.objects.alive().values("points").distinct().count()
+        return remember(
+            f"{settings.LEADERBOARD_INDEX_PREFIX}:groups:count",
+            settings.LEADERBOARD_GROUPS_CACHE_SECONDS,
+            User.objects.alive().values("points").distinct().count,
+        )
 
     def __getitem__(self, window: slice) -> list[ScoreGroup]:
-        rows = list(
-            User.objects.alive()
-            .values("points")
-            .annotate(count=Count("pk"), average_age=Avg("age"))
-            .order_by("-points")[window]
+        rows = remember(
+            f"{settings.LEADERBOARD_INDEX_PREFIX}:groups:{window.start}:{window.stop}",
+            settings.LEADERBOARD_GROUPS_CACHE_SECONDS,
+            lambda: list(
+                User.objects.alive()
+                .values("points")
+                .annotate(count=Count("pk"), average_age=Avg("age"))
+                .order_by("-points")[window]
+            ),
         )
         members = self._members([row["points"] for row in rows])
         return [

@@ -111,6 +111,8 @@ CACHES = {
 # The ranking index: key prefix, and how long to skip Redis after it failed to answer.
 LEADERBOARD_INDEX_PREFIX = env("LEADERBOARD_INDEX_PREFIX", default="leaderboard")
 LEADERBOARD_REDIS_RETRY_SECONDS = env.float("LEADERBOARD_REDIS_RETRY_SECONDS", default=1.0)
+# How long every process shares one computation of the grouped-by-score GROUP BY.
+LEADERBOARD_GROUPS_CACHE_SECONDS = env.float("LEADERBOARD_GROUPS_CACHE_SECONDS", default=2.0)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=embedded_redis.celery_url(REDIS_URL))

@@ -405,3 +405,26 @@ def test_an_empty_board(api):
         "results": [],
     }
     assert api.get("/api/users/grouped-by-score/").json()["count"] == 0
+
+
+def test_a_points_filter_pages_deep_into_one_score(api):
+    users = [UserFactory(points=5 if i % 3 else 2) for i in range(60)]
+    fives = [u.pk for u in users if u.points == 5]
+
+    page = api.get("/api/users/?points=5&limit=7&offset=30").json()
+
+    assert page["count"] == 40
+    assert [u["id"] for u in page["results"]] == fives[30:37]
+    assert api.get("/api/users/?points=5&offset=39").json()["results"][0]["id"] == fives[39]
+    assert api.get("/api/users/?points=5&offset=40").json()["results"] == []
+
+
+def test_groups_are_computed_once_per_cache_period(api, settings, django_assert_num_queries):
+    settings.LEADERBOARD_GROUPS_CACHE_SECONDS = 30
+    UserFactory.create_batch(3, points=4, age=20)
+    first = api.get("/api/users/grouped-by-score/").json()
+
+    with django_assert_num_queries(1):  # only the users shown: the GROUP BY is shared
+        again = api.get("/api/users/grouped-by-score/").json()
+
+    assert again == first

@@ -1,0 +1,18 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+
+@ensure_csrf_cookie
+def board(request: HttpRequest) -> HttpResponse:
+    """The leaderboard screen. It reads and writes through the public REST API only; a
+    signed-in staff member writes with the session (and its CSRF token)."""
+    return render(
+        request,
+        "leaderboard/board.html",
+        {
+            "can_edit": request.user.is_active and request.user.is_staff,
+            "sign_in_url": f"{reverse('admin:login')}?next=/",
+        },
+    )
