@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from leaderboard import embedded_redis  # noqa: E402
+
 BENCH_DIR = ROOT / "var" / "bench"
 
 
@@ -116,6 +120,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
+        if not args.redis_url:
+            embedded_redis.stop(BENCH_DIR / "redis")
 
 
 def manage(env: dict[str, str], *args: str) -> None:

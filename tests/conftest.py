@@ -138,3 +138,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             "/usr/bin/chromium (sudo apt-get install chromium chromium-driver to run them).",
             yellow=True,
         )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the test run's own embedded Redis, if it used one."""
+    if not os.environ.get("REDIS_URL"):
+        embedded_redis.stop(settings.EMBEDDED_REDIS_DIR)

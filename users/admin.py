@@ -55,21 +55,41 @@ class BoardPaginator(Paginator):
         return super().count if self.board_count is None else self.board_count
 
 
+def _apply_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[User],
+    change: Callable[[Any], object],
+    done: str,
+) -> None:
+    """Run ``change(pk)`` (a service call) for each selected user and report the outcome.
+
+    A user deleted or restored meanwhile is skipped; a refused points change is shown.
+    """
+    changed, refused = 0, []
+    for pk in queryset.values_list("pk", flat=True):
+        try:
+            change(pk)
+            changed += 1
+        except services.PointsOutOfRange as exc:
+            refused.append(str(exc))
+        except User.DoesNotExist:
+            pass
+    modeladmin.message_user(request, done.format(count=changed))
+    for reason in refused:
+        modeladmin.message_user(request, reason, messages.WARNING)
+
+
 def _points_action(delta: int, description: str) -> Callable[..., None]:
     @admin.action(description=description)
     def action(modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        changed, refused = 0, []
-        for pk in queryset.filter(deleted_at=None).values_list("pk", flat=True):
-            try:
-                services.points_change(user_id=pk, delta=delta)
-                changed += 1
-            except services.PointsOutOfRange as exc:
-                refused.append(str(exc))
-            except User.DoesNotExist:
-                pass  # deleted meanwhile
-        modeladmin.message_user(request, f"Changed the points of {changed} users.")
-        for reason in refused:
-            modeladmin.message_user(request, reason, messages.WARNING)
+        _apply_each(
+            modeladmin,
+            request,
+            queryset.filter(deleted_at=None),
+            lambda pk: services.points_change(user_id=pk, delta=delta),
+            "Changed the points of {count} users.",
+        )
 
     action.__name__ = f"points_{'add' if delta > 0 else 'take'}_{abs(delta)}"
     return action
@@ -138,22 +158,20 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected users (they stay in the winners history)")
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        deleted = 0
-        for pk in queryset.filter(deleted_at=None).values_list("pk", flat=True):
-            try:
-                services.user_delete(user_id=pk)
-                deleted += 1
-            except User.DoesNotExist:
-                pass
-        self.message_user(request, f"Deleted {deleted} users.")
+        _apply_each(
+            self,
+            request,
+            queryset.filter(deleted_at=None),
+            lambda pk: services.user_delete(user_id=pk),
+            "Deleted {count} users.",
+        )
 
     @admin.action(description="Restore selected deleted users")
     def restore(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        restored = 0
-        for pk in queryset.exclude(deleted_at=None).values_list("pk", flat=True):
-            try:
-                services.user_restore(user_id=pk)
-                restored += 1
-            except User.DoesNotExist:
-                pass
-        self.message_user(request, f"Restored {restored} users.")
+        _apply_each(
+            self,
+            request,
+            queryset.exclude(deleted_at=None),
+            lambda pk: services.user_restore(user_id=pk),
+            "Restored {count} users.",
+        )

@@ -238,7 +238,10 @@ def put(entries: Iterable[Entry]) -> None:
     for entry in entries:
         args += [_member(entry.pk), "" if entry.deleted else _score(entry.points), entry.version]
     if args:
-        _call(lambda client: client.eval(_PUT, 6, *_keys().live_and_next, *args), is_write=True)
+        _call(
+            lambda client: client.register_script(_PUT)(keys=_keys().live_and_next, args=args),
+            is_write=True,
+        )
 
 
 # --- Reads: each returns None when the index cannot answer -----------------------------------

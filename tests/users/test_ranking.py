@@ -1,6 +1,7 @@
 """The Redis ranking index: equal to the database under concurrency, rebuilds and outages."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -134,6 +135,32 @@ def test_readers_keep_the_old_index_until_the_swap():
 
     assert seen == [31] * 5  # never a partly filled index
     assert APIClient().get("/api/users/?limit=1").json()["count"] == 30
+    assert_index_matches_db()
+
+
+def test_concurrent_readers_during_a_rebuild_see_the_old_or_the_new_index_only():
+    UserFactory.create_batch(2_000, points=5)
+    get_redis_connection("default").zadd("leaderboard:board", {"00000000000000099999": -1})
+    done = threading.Event()
+    seen: set[int] = set()
+
+    def read_until_done(i: int) -> None:
+        client = APIClient()
+        try:
+            while not done.is_set():
+                seen.add(client.get("/api/users/?limit=1").json()["count"])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        readers = [pool.submit(read_until_done, i) for i in range(4)]
+        leaderboard_rebuild(chunk_size=100)
+        time.sleep(0.2)
+        done.set()
+        for reader in readers:
+            reader.result()
+
+    assert seen <= {2_001, 2_000}  # the old index (one extra) or the new one, never partial
     assert_index_matches_db()
 
 

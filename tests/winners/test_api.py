@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from users.factories import UserFactory
+from winners.factories import WinnerFactory
 from winners.services import winner_declare
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,9 +40,8 @@ def test_a_winner_keeps_its_name_and_points_after_the_user_is_deleted(api, write
 
 
 def test_winners_are_paginated(api):
-    UserFactory(points=1)
     for i in range(7):
-        winner_declare(at=START + timedelta(minutes=5 * i))
+        WinnerFactory(won_at=START + timedelta(minutes=5 * i))
 
     page = api.get("/api/winners/?limit=3&offset=3").json()
 

@@ -3,6 +3,7 @@ import sys
 
 import factory.random
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from tqdm import tqdm
 
 from users import ranking
@@ -67,6 +68,14 @@ class Command(BaseCommand):
                 users_bulk_create(batch, batch_size=batch_size)
                 bar.update(size)
 
+        self._refresh_planner_statistics()
         if ranking.status()["index"] != "ready":  # nothing to keep in step: build it whole
             leaderboard_rebuild()
         self.stdout.write(self.style.SUCCESS(f"Created {count} users."))
+
+    def _refresh_planner_statistics(self) -> None:
+        """After a bulk load the planner's statistics describe an empty table; PostgreSQL
+        then plans the board's queries badly until autovacuum catches up."""
+        if connection.vendor in {"postgresql", "sqlite"}:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {User._meta.db_table}")
