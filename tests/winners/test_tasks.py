@@ -1,5 +1,9 @@
 """The job through a real Celery worker and broker, the command, and the beat schedule."""
 
+import contextlib
+import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -7,10 +11,13 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
+from leaderboard.celery import app
 from tests.conftest import ROOT, subprocess_env
 from users.factories import UserFactory
 from winners.models import Winner
+from winners.services import slot_start
 from winners.tasks import declare_winner
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,3 +112,74 @@ def test_the_job_is_scheduled_every_300_seconds_after_a_fresh_migrate(tmp_path):
     ).stdout.split()
 
     assert listed == ["winners.tasks.declare_winner", "True", "300", "seconds"]
+
+
+def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():
+    top = UserFactory(points=9)
+    at = datetime.now(UTC)
+    queue = f"killed-{os.getpid()}"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leaderboard",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}@%h",
+            "--loglevel",
+            "WARNING",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with contextlib.suppress(_RollBack), transaction.atomic():
+            # Hold the slot in an open transaction: the task's INSERT waits on it.
+            Winner.objects.create(user=top, points=0, won_at=at, slot=slot_start(at))
+            declare_winner.apply_async(kwargs={"at": at.isoformat()}, queue=queue)
+            killed = running_task_pid(queue)
+            os.kill(killed, signal.SIGKILL)  # the pool process, mid-task
+            running_task_pid(queue, other_than=killed)  # handed back, and running again
+            raise _RollBack  # free the slot
+
+        deadline = time.monotonic() + 60
+        while not Winner.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)  # a duplicate would have landed by now
+        assert list(Winner.objects.values_list("user", "points")) == [(top.pk, 9)]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+class _RollBack(Exception):
+    pass
+
+
+def running_task_pid(queue: str, other_than: int | None = None, timeout: float = 60) -> int:
+    """The pid of the pool process running the winner task on the worker for ``queue``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = (
+            app.control.inspect(destination=[f"{queue}@{socket.gethostname()}"], timeout=1).active()
+            or {}
+        )
+        for tasks in active.values():
+            for task in tasks:
+                pid = int(task["worker_pid"])
+                if task["name"] == "winners.tasks.declare_winner" and pid != other_than:
+                    return pid
+        time.sleep(0.2)
+    raise AssertionError("no pool process ran the winner task (again)")
