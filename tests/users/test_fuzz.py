@@ -30,7 +30,7 @@ user_bodies = st.fixed_dictionaries(
 )
 bodies = user_bodies | json_values | st.binary(max_size=64).map(lambda b: b.decode("latin-1"))
 ids = st.integers(min_value=-(2**70), max_value=2**70).map(str) | st.text(
-    alphabet=st.characters(blacklist_characters="/?#", blacklist_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_characters="/?#"),
     min_size=1,
     max_size=30,
 )
