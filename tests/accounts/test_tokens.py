@@ -1,6 +1,7 @@
 import hashlib
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -54,3 +55,32 @@ def test_a_disabled_account_cannot_write(capsys):
     key = issue("studio", capsys)
     ApiToken.objects.get().account.__class__.objects.update(is_active=False)
     assert post_with(key).status_code == 401
+
+
+def session_client(*, staff: bool) -> APIClient:
+    get_user_model().objects.create_user("person", password="pw", is_staff=staff)
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="person", password="pw")
+    return client
+
+
+def test_a_staff_session_writes_only_with_its_csrf_token():
+    client = session_client(staff=True)
+    body = {"name": "a", "age": 1}
+
+    assert client.post("/api/users/", body, format="json").status_code == 403
+    token = client.get("/").cookies["csrftoken"].value
+    response = client.post("/api/users/", body, format="json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201
+
+
+def test_a_session_that_is_not_staff_cannot_write():
+    client = session_client(staff=False)
+    token = client.get("/").cookies["csrftoken"].value
+
+    response = client.post(
+        "/api/users/", {"name": "a", "age": 1}, format="json", HTTP_X_CSRFTOKEN=token
+    )
+
+    assert response.status_code == 403
+    assert not User.objects.exists()

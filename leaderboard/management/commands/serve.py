@@ -79,7 +79,8 @@ class Command(BaseCommand):
         def stop(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, stop)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
         exit_code = 0
         try:
             while True:
