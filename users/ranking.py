@@ -185,6 +185,14 @@ def _score(points: int) -> int:
     return -points
 
 
+def _put_args(entries: Iterable[Entry]) -> list[Any]:
+    """The flat (member, score, version) triples that ``_PUT`` reads; "" scores a deletion."""
+    args: list[Any] = []
+    for entry in entries:
+        args += [_member(entry.pk), "" if entry.deleted else _score(entry.points), entry.version]
+    return args
+
+
 def _call(operation: Callable[[Redis], T], *, is_write: bool = False) -> T | None:
     """Run one operation against Redis; None when Redis is away (and we note it)."""
     if time.monotonic() < _health.retry_at:
@@ -234,9 +242,7 @@ def _ready_or_rebuild(client: Redis, ready: bool) -> bool:
 
 def put(entries: Iterable[Entry]) -> None:
     """Record users' states in the index (and in a rebuild under way). Never raises."""
-    args: list[Any] = []
-    for entry in entries:
-        args += [_member(entry.pk), "" if entry.deleted else _score(entry.points), entry.version]
+    args = _put_args(entries)
     if args:
         _call(
             lambda client: client.register_script(_PUT)(keys=_keys().live_and_next, args=args),
@@ -382,12 +388,8 @@ def rebuild(
         load = client.register_script(_PUT)
         fill = [keys.next_board, keys.next_versions, keys.building]
         for chunk in chunks:
-            args: list[Any] = []
-            for entry in chunk:
-                score = "" if entry.deleted else _score(entry.points)
-                args += [_member(entry.pk), score, entry.version]
-            if args:
-                load(keys=fill, args=args)
+            if chunk:
+                load(keys=fill, args=_put_args(chunk))
             client.expire(keys.building, BUILD_TTL_SECONDS)
             if on_chunk:
                 on_chunk(len(chunk))
