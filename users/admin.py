@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -131,7 +132,8 @@ class UserAdmin(admin.ModelAdmin):
         orphans: int = 0,
         allow_empty_first_page: bool = True,
     ) -> Paginator:
-        unfiltered = request.GET.get("status", LIVE) == LIVE and not request.GET.get("q")
+        status = request.GET.get(StatusFilter.parameter_name, LIVE)
+        unfiltered = status == LIVE and not request.GET.get(SEARCH_VAR)
         return BoardPaginator(
             queryset,
             per_page,
