@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Sum
 from django.test import override_settings
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
@@ -21,6 +22,7 @@ from accounts.services import token_issue
 from leaderboard import embedded_redis
 from users import ranking
 from users.models import User
+from users.profiles import profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def fresh_index() -> None:
     """Every test starts with an empty Redis and an empty, ready index (the test database
-    starts empty too)."""
-    client = get_redis_connection("default")
-    client.flushdb()
-    client.set(f"{settings.LEADERBOARD_INDEX_PREFIX}:ready", "1")
+    starts empty too), and no profiles kept from an earlier test."""
+    get_redis_connection("default").flushdb()
+    ranking.rebuild([])
+    profiles.clear()
 
 
 @pytest.fixture
@@ -53,8 +55,29 @@ def board_in_db() -> list[tuple[int, int]]:
     return list(User.objects.alive().in_leaderboard_order().values_list("pk", "points"))
 
 
+def groups_in_db() -> list[tuple[int, int, int]]:
+    """Every (points, count, sum of ages) of live users, highest first, from the database."""
+    rows = User.objects.alive().values("points").annotate(n=Count("pk"), ages=Sum("age"))
+    return [(r["points"], r["n"], r["ages"]) for r in rows.order_by("-points")]
+
+
+def groups_in_index() -> list[tuple[int, int, int]]:
+    page = ranking.groups(offset=0, limit=10**6, per_group=1)
+    assert page is not None, "the index cannot answer"
+    assert page.total == len(page.groups)
+    return [(g.points, g.count, g.age_sum) for g in page.groups]
+
+
 def assert_index_matches_db() -> None:
+    """The board, the per-score aggregates and the fingerprint all equal the database."""
     assert ranking.snapshot() == board_in_db()
+    assert groups_in_index() == groups_in_db()
+    live = User.objects.alive()
+    totals = live.aggregate(p=Sum("points"), v=Sum("version"), a=Sum("age"))
+    expected = ranking.Fingerprint(
+        live.count(), totals["p"] or 0, totals["v"] or 0, totals["a"] or 0
+    )
+    assert ranking.fingerprint() == expected
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import ranking, services
+from . import services
 from .models import User
-from .selectors import with_ranks
+from .selectors import board_size, ranks_of
 
 LIVE, DELETED = "live", "deleted"
 
@@ -38,14 +38,12 @@ class StatusFilter(admin.SimpleListFilter):
         return super().value() or LIVE
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
-        if self.value() == DELETED:
-            return queryset.exclude(deleted_at=None)
-        return queryset.filter(deleted_at=None)
+        return queryset.filter(deleted=self.value() == DELETED)
 
 
 class BoardPaginator(Paginator):
-    """Takes the count of the whole live board from the ranking index (ZCARD) instead of a
-    full-table COUNT; filtered and searched lists count only what they match."""
+    """Takes the count of the whole live board from the ranking index instead of a full-table
+    COUNT; filtered and searched lists count only what they match."""
 
     def __init__(self, *args: Any, board_count: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,7 +85,7 @@ def _points_action(delta: int, description: str) -> Callable[..., None]:
         _apply_each(
             modeladmin,
             request,
-            queryset.filter(deleted_at=None),
+            queryset.filter(deleted=False),
             lambda pk: services.points_change(user_id=pk, delta=delta),
             "Changed the points of {count} users.",
         )
@@ -116,12 +114,18 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.display(description="rank", ordering="-points")
     def rank(self, user: User) -> int | str:
-        return "—" if user.is_deleted else getattr(user, "rank", "—")
+        if user.deleted or user.pk is None:
+            return "—"
+        if not hasattr(user, "rank"):  # the change form shows one user
+            user.rank = ranks_of({user.points})[user.points]
+        return user.rank
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)
-        live = [user for user in changelist.result_list if not user.is_deleted]
-        with_ranks(live)  # one pipelined round trip to the index for the whole page
+        live = [user for user in changelist.result_list if not user.deleted]
+        ranks = ranks_of({user.points for user in live})  # one round trip for the page
+        for user in live:
+            user.rank = ranks[user.points]
         return changelist
 
     def get_paginator(
@@ -139,7 +143,7 @@ class UserAdmin(admin.ModelAdmin):
             per_page,
             orphans,
             allow_empty_first_page,
-            board_count=ranking.count() if unfiltered else None,
+            board_count=board_size() if unfiltered else None,
         )
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
@@ -156,14 +160,14 @@ class UserAdmin(admin.ModelAdmin):
             saved = services.user_update(user_id=obj.pk, **fields)
         else:
             saved = services.user_create(**fields)
-        obj.pk, obj.created_at = saved.pk, saved.created_at
+        obj.pk = saved.id
 
     @admin.action(description="Delete selected users (they stay in the winners history)")
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         _apply_each(
             self,
             request,
-            queryset.filter(deleted_at=None),
+            queryset.filter(deleted=False),
             lambda pk: services.user_delete(user_id=pk),
             "Deleted {count} users.",
         )
@@ -173,7 +177,7 @@ class UserAdmin(admin.ModelAdmin):
         _apply_each(
             self,
             request,
-            queryset.exclude(deleted_at=None),
+            queryset.filter(deleted=True),
             lambda pk: services.user_restore(user_id=pk),
             "Restored {count} users.",
         )

@@ -1,149 +1,324 @@
 """Reads of leaderboard users: from the ranking index when it can answer, else the database.
 
 Both paths give the same order (points descending, then creation order) and the same
-competition ranks.
+competition ranks. The database path is the degraded one: its counts and deep pages are
+O(N), so each of its reads runs under ``LEADERBOARD_FALLBACK_SECONDS``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
 
-from leaderboard.shortcache import remember
+from leaderboard.timelimit import time_limit
 
 from . import ranking
-from .models import User, UserQuerySet
+from .models import User
+from .profiles import Profile, profiles
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RankedUser:
+    """A user as every endpoint answers it."""
+
+    id: Any
+    name: str
+    age: int
+    address: str
+    points: int
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreGroup:
+    points: int
+    count: int
+    average_age: float
+    users: list[RankedUser]
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    user: RankedUser
+    above: list[RankedUser]
+    below: list[RankedUser]
 
 
 def user_pk(value: Any) -> Any:
     """The primary key ``value`` names, or ``User.DoesNotExist`` if it cannot name one."""
     try:
-        return User._meta.pk.to_python(value)
+        pk = User._meta.pk.to_python(value)
     except ValidationError:
         raise User.DoesNotExist from None
+    if isinstance(pk, int) and not 0 < pk < 2**63:  # no row has such an id
+        raise User.DoesNotExist
+    return pk
 
 
-def with_ranks(users: list[User]) -> list[User]:
-    """Set ``rank`` on each user: 1 + the number of live users with more points."""
-    points = {user.points for user in users}
+def _fallback() -> Any:
+    return time_limit(settings.LEADERBOARD_FALLBACK_SECONDS)
+
+
+def _ranked(user: User, rank: int) -> RankedUser:
+    return RankedUser(user.pk, user.name, user.age, user.address, user.points, rank)
+
+
+def ranks_of(points: set[int]) -> dict[int, int]:
+    """Competition rank of each points value: 1 + the number of live users with more."""
     ranks = ranking.ranks(points)
     if ranks is None:
         alive = User.objects.alive()
-        ranks = {p: alive.filter(points__gt=p).count() + 1 for p in points}
-    for user in users:
-        user.rank = ranks[user.points]
-    return users
+        with _fallback():
+            ranks = {p: alive.filter(points__gt=p).count() + 1 for p in points}
+    return ranks
 
 
-def user_get(*, user_id: Any) -> User:
-    return with_ranks([User.objects.alive().get(pk=user_pk(user_id))])[0]
+def with_ranks(users: Sequence[User]) -> list[RankedUser]:
+    """The users with their competition ranks."""
+    ranks = ranks_of({user.points for user in users})
+    return [_ranked(user, ranks[user.points]) for user in users]
 
 
-def _in_index_order(ids: list[Any]) -> list[User]:
-    found = User.objects.alive().in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+def board_size() -> int:
+    """How many users are on the board."""
+    window = ranking.page(offset=0, limit=0)
+    if window is not None:
+        return window.total
+    with _fallback():
+        return User.objects.alive().count()
 
 
-@dataclass(frozen=True)
-class Leaderboard:
-    """The board (or the users with exactly ``points``) as a lazily sliced sequence, so that
-    DRF's paginator asks only for the count and the page it shows."""
-
-    points: int | None = None
-
-    def _queryset(self) -> UserQuerySet:
-        users = User.objects.alive()
-        if self.points is not None:
-            users = users.filter(points=self.points)
-        return users.in_leaderboard_order()
-
-    def count(self) -> int:
-        total = ranking.count(points=self.points)
-        return self._queryset().count() if total is None else total
-
-    def __getitem__(self, window: slice) -> list[User]:
-        offset, stop = window.start or 0, window.stop
-        ids = ranking.window(offset=offset, limit=stop - offset, points=self.points)
-        users = list(self._queryset()[offset:stop]) if ids is None else _in_index_order(ids)
-        return with_ranks(users)
+def _from_index(placed: Sequence[ranking.Placed]) -> list[RankedUser]:
+    """Users the index placed, with their profiles from this process's copies at the versions
+    the index holds, or from the database. A user deleted meanwhile is left out."""
+    to_pk = User._meta.pk.to_python
+    keyed = [(p if isinstance(p.pk, int) else _with_pk(p, to_pk(p.pk))) for p in placed]
+    found = profiles.get_many((p.pk, p.version) for p in keyed)
+    missing = [p.pk for p in keyed if p.pk not in found]
+    if missing:
+        rows = User.objects.alive().filter(pk__in=missing)
+        for pk, version, name, age, address in rows.values_list(
+            "pk", "version", "name", "age", "address"
+        ):
+            found[pk] = profile = Profile(name, age, address)
+            profiles.put(pk, version, profile)
+    return [RankedUser(p.pk, *found[p.pk], p.points, p.rank) for p in keyed if p.pk in found]
 
 
-class ScoreGroup(TypedDict):
-    points: int
-    count: int
-    average_age: float
-    users: list[User]
+def _with_pk(placed: ranking.Placed, pk: Any) -> ranking.Placed:
+    return ranking.Placed(pk, placed.points, placed.rank, placed.version)
 
 
-@dataclass(frozen=True)
-class ScoreGroups:
-    """Live users grouped by points, highest first, as a lazily sliced sequence.
+def user_get(*, user_id: Any) -> RankedUser:
+    pk = user_pk(user_id)
+    placed = ranking.placement(pk)
+    if isinstance(placed, ranking.Placed) and (users := _from_index([placed])):
+        return users[0]
+    return with_ranks([User.objects.alive().get(pk=pk)])[0]
 
-    Counts and average ages come from a GROUP BY in the database, which reads every live
-    row: each page of it is shared for ``LEADERBOARD_GROUPS_CACHE_SECONDS`` by every process.
-    The users shown in each group (at most ``users_per_group``, in leaderboard order) come from
-    the index in one round trip, or from the database when the index cannot answer.
+
+def board_page(
+    *, offset: int, limit: int, points: int | None = None
+) -> tuple[int, list[RankedUser]]:
+    """The board's size (or the number of users with exactly ``points``) and the users from
+    ``offset`` to ``offset + limit`` in order."""
+    window = ranking.page(offset=offset, limit=limit, points=points)
+    if window is not None:
+        return window.total, _from_index(window.rows)
+    users = User.objects.alive()
+    if points is not None:
+        users = users.filter(points=points)
+    with _fallback():
+        total = users.count()
+        page = list(users.in_leaderboard_order()[offset : offset + limit])
+    return total, with_ranks(page)
+
+
+def search_page(
+    *, text: str, offset: int, limit: int, points: int | None = None
+) -> tuple[int, list[RankedUser]]:
+    """Users whose name contains ``text`` (any case), in board order. On PostgreSQL a trigram
+    index serves the match (migration users 0003); elsewhere it is a scan."""
+    users = User.objects.alive().filter(name__icontains=text)
+    if points is not None:
+        users = users.filter(points=points)
+    with _fallback():
+        total = users.count()
+        page = list(users.in_leaderboard_order()[offset : offset + limit])
+    return total, with_ranks(page)
+
+
+def user_around(*, user_id: Any, size: int) -> Around:
+    """The user, and the ``size`` users just above and just below them by position."""
+    pk = user_pk(user_id)
+    window = ranking.around(pk, size=size)
+    if window is not None and window.rows:
+        users = _from_index(window.rows)
+        at = next((i for i, user in enumerate(users) if user.id == pk), None)
+        if at is not None:
+            return Around(users[at], users[:at], users[at + 1 :])
+    user = User.objects.alive().get(pk=pk)
+    ahead = Q(points__gt=user.points) | Q(points=user.points, pk__lt=pk)
+    behind = Q(points__lt=user.points) | Q(points=user.points, pk__gt=pk)
+    alive = User.objects.alive()
+    with _fallback():
+        above = list(alive.filter(ahead).order_by("points", "-pk")[:size])[::-1]
+        below = list(alive.filter(behind).in_leaderboard_order()[:size])
+    ranked = with_ranks([*above, user, *below])
+    return Around(ranked[len(above)], ranked[: len(above)], ranked[len(above) + 1 :])
+
+
+def groups_page(*, offset: int, limit: int, users_per_group: int) -> tuple[int, list[ScoreGroup]]:
+    """The number of distinct scores, and a page of them, highest first, each with its live
+    count, average age and first ``users_per_group`` users in board order.
+
+    From the index, the count and the page are one consistent read, exact at that moment.
     """
-
-    users_per_group: int
-
-    def count(self) -> int:
-        return remember(
-            f"{settings.LEADERBOARD_INDEX_PREFIX}:groups:count",
-            settings.LEADERBOARD_GROUPS_CACHE_SECONDS,
-            User.objects.alive().values("points").distinct().count,
+    page = ranking.groups(offset=offset, limit=limit, per_group=users_per_group)
+    if page is None:
+        return _groups_from_database(offset, limit, users_per_group)
+    members: dict[int, list[RankedUser]] = {}
+    for user in _from_index([m for group in page.groups for m in group.members]):
+        members.setdefault(user.points, []).append(user)
+    return page.total, [
+        ScoreGroup(
+            group.points,
+            group.count,
+            round(group.age_sum / group.count, 2),
+            members.get(group.points, []),
         )
+        for group in page.groups
+    ]
 
-    def __getitem__(self, window: slice) -> list[ScoreGroup]:
-        rows = remember(
-            f"{settings.LEADERBOARD_INDEX_PREFIX}:groups:{window.start}:{window.stop}",
-            settings.LEADERBOARD_GROUPS_CACHE_SECONDS,
-            lambda: list(
-                User.objects.alive()
-                .values("points")
+
+def _groups_from_database(
+    offset: int, limit: int, users_per_group: int
+) -> tuple[int, list[ScoreGroup]]:
+    """The degraded path: a GROUP BY over every live row, computed at most once a second or
+    two by each process and never for longer than the fallback's time limit."""
+    alive = User.objects.alive()
+
+    def compute() -> tuple[int, list[dict[str, Any]]]:
+        with _fallback():
+            total = alive.values("points").distinct().count()
+            rows = list(
+                alive.values("points")
                 .annotate(count=Count("pk"), average_age=Avg("age"))
-                .order_by("-points")[window]
-            ),
-        )
-        members = self._members([row["points"] for row in rows])
-        return [
-            ScoreGroup(
-                points=row["points"],
-                count=row["count"],
-                average_age=round(float(row["average_age"]), 2),
-                users=members[row["points"]],
+                .order_by("-points")[offset : offset + limit]
             )
-            for row in rows
-        ]
+        return total, rows
 
-    def _members(self, points: Sequence[int]) -> dict[int, list[User]]:
-        ids = ranking.members_with_points(points, limit=self.users_per_group)
-        if ids is None:
-            alive = User.objects.alive().in_leaderboard_order()
-            return {p: list(alive.filter(points=p)[: self.users_per_group]) for p in points}
-        found = User.objects.alive().in_bulk([pk for group in ids.values() for pk in group])
-        return {p: [found[pk] for pk in group if pk in found] for p, group in ids.items()}
+    total, rows = _recent(("groups", offset, limit), compute)
+    groups = []
+    with _fallback():
+        for row in rows:
+            first = alive.filter(points=row["points"]).order_by("pk")[:users_per_group]
+            groups.append(
+                ScoreGroup(
+                    row["points"],
+                    row["count"],
+                    round(float(row["average_age"]), 2),
+                    [_ranked(user, 0) for user in first],
+                )
+            )
+    return total, groups
+
+
+_memo: dict[Any, tuple[float, Any]] = {}
+_memo_lock = threading.Lock()
+
+
+def _recent(key: Any, compute: Callable[[], T]) -> T:
+    """``compute()``, reused by this process for ``LEADERBOARD_FALLBACK_REUSE_SECONDS``."""
+    now = time.monotonic()
+    with _memo_lock:
+        held = _memo.get(key)
+    if held is not None and now - held[0] < settings.LEADERBOARD_FALLBACK_REUSE_SECONDS:
+        return held[1]
+    value = compute()
+    with _memo_lock:
+        if len(_memo) > 1000:
+            _memo.clear()
+        _memo[key] = (now, value)
+    return value
 
 
 def index_entries(*, chunk_size: int = 10_000) -> Iterator[list[ranking.Entry]]:
-    """Every user's index state, deleted ones included, in chunks by primary key."""
+    """Every live user's index state, and recent deletions' tombstones, in chunks by primary
+    key (a deletion older than ``LEADERBOARD_TOMBSTONE_SECONDS`` has no write left to stop)."""
+    recent = timezone.now() - timedelta(seconds=settings.LEADERBOARD_TOMBSTONE_SECONDS)
     last = None
     while True:
         rows = User.objects.order_by("pk")
         if last is not None:
             rows = rows.filter(pk__gt=last)
-        chunk = [
-            ranking.Entry(pk, points, version, deleted=deleted_at is not None)
-            for pk, points, version, deleted_at in rows.values_list(
-                "pk", "points", "version", "deleted_at"
-            )[:chunk_size]
-        ]
-        if not chunk:
+        values = list(
+            rows.values_list("pk", "points", "version", "age", "deleted", "updated_at")[:chunk_size]
+        )
+        if not values:
             return
-        yield chunk
-        last = chunk[-1].pk
+        yield [
+            ranking.Entry(pk, points, version, age, deleted)
+            for pk, points, version, age, deleted, updated_at in values
+            if not deleted or updated_at >= recent
+        ]
+        last = values[-1][0]
+
+
+def entries_changed_since(
+    moment: datetime, *, chunk_size: int = 5_000
+) -> Iterator[list[ranking.Entry]]:
+    """The index state of every user changed at or after ``moment``, in chunks, by
+    ``updated_at`` then primary key."""
+    after: tuple[datetime, Any] | None = None
+    while True:
+        rows = User.objects.filter(updated_at__gte=moment).order_by("updated_at", "pk")
+        if after is not None:
+            rows = rows.filter(Q(updated_at__gt=after[0]) | Q(updated_at=after[0], pk__gt=after[1]))
+        values = list(
+            rows.values_list("pk", "points", "version", "age", "deleted", "updated_at")[:chunk_size]
+        )
+        if not values:
+            return
+        yield [
+            ranking.Entry(pk, points, version, age, deleted)
+            for pk, points, version, age, deleted, _ in values
+        ]
+        after = (values[-1][5], values[-1][0])
+
+
+@dataclass(frozen=True)
+class RecentChanges:
+    """The database's fingerprint of live users changed before ``before``, and the ids of
+    every user (live or not) changed since, whose index writes may still be on their way."""
+
+    fingerprint: ranking.Fingerprint
+    changed_since: list[Any]
+
+
+def database_fingerprint(*, before: datetime) -> RecentChanges:
+    totals = (
+        User.objects.alive()
+        .filter(updated_at__lt=before)
+        .aggregate(
+            count=Count("pk"), points=Sum("points"), versions=Sum("version"), ages=Sum("age")
+        )
+    )
+    recent = list(User.objects.filter(updated_at__gte=before).values_list("pk", flat=True))
+    return RecentChanges(
+        ranking.Fingerprint(
+            *(int(totals[name] or 0) for name in ("count", "points", "versions", "ages"))
+        ),
+        recent,
+    )

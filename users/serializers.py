@@ -1,37 +1,144 @@
+"""What the users API reads and writes.
+
+The output serializers declare their fields (for the OpenAPI schema) but build each answer in
+one step: DRF's field-by-field walk cost more than everything else in a page of 50.
+"""
+
 from typing import Any
 
 from rest_framework import serializers
 
-from .models import MAX_AGE, User
+from leaderboard.api import IdField, public_id
+
+from .models import MAX_AGE, MAX_POINTS
+from .validators import validate_printable
 
 
-class UserSerializer(serializers.ModelSerializer[User]):
+def _whole_number(name: str, low: int, high: int, **kwargs: Any) -> serializers.IntegerField:
+    message: str | Any = f"{name} must be a whole number from {low:,} to {high:,}."
+    return serializers.IntegerField(
+        min_value=low,
+        max_value=high,
+        error_messages={
+            key: message
+            for key in ("invalid", "null", "min_value", "max_value", "max_string_length")
+        }
+        | {"required": f"{name} is required."},
+        **kwargs,
+    )
+
+
+def _text(name: str, max_length: int, **kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=max_length,
+        validators=[validate_printable],
+        error_messages={
+            "required": f"{name} is required.",
+            "null": f"{name} must be text.",
+            "invalid": f"{name} must be text.",
+            "blank": f"{name} must not be blank.",
+            "max_length": f"{name} can be at most {max_length} characters long.",
+            "surrogate_characters_not_allowed": f"{name} contains a character that is not allowed.",
+        },
+        **kwargs,
+    )
+
+
+def user_json(user: Any) -> dict[str, Any]:
+    return {
+        "id": public_id(user.id),
+        "name": user.name,
+        "age": user.age,
+        "address": user.address,
+        "points": user.points,
+        "rank": user.rank,
+    }
+
+
+def member_json(user: Any) -> dict[str, Any]:
+    return {"id": public_id(user.id), "name": user.name, "age": user.age, "address": user.address}
+
+
+class UserSerializer(serializers.Serializer[Any]):
     """A user as every endpoint answers it."""
 
-    rank = serializers.IntegerField(read_only=True, help_text="1 + users with more points.")
+    id = IdField()
+    name = serializers.CharField()
+    age = serializers.IntegerField()
+    address = serializers.CharField()
+    points = serializers.IntegerField()
+    rank = serializers.IntegerField(help_text="1 + the number of users with more points.")
 
-    class Meta:
-        model = User
-        fields = ["id", "name", "age", "address", "points", "rank"]
-        read_only_fields = ["id", "points", "rank"]
+    def to_representation(self, user: Any) -> dict[str, Any]:
+        return user_json(user)
 
 
-class UserInputSerializer(serializers.Serializer[User]):
+class UserInputSerializer(serializers.Serializer[Any]):
     """What a client may set. `points` is not here: a client never sets points directly."""
 
-    name = serializers.CharField(max_length=100)
-    age = serializers.IntegerField(min_value=0, max_value=MAX_AGE)
-    address = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    name = _text("Name", 100, help_text="1-100 characters, not blank.")
+    age = _whole_number("Age", 0, MAX_AGE)
+    address = _text("Address", 255, allow_blank=True, required=False, help_text="Optional.")
 
 
-class PointsChangeSerializer(serializers.Serializer[None]):
-    by = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+class PointsChangeSerializer(serializers.Serializer[Any]):
+    by = _whole_number("By", 1, 1000, default=1)
 
 
-class GroupMemberSerializer(serializers.ModelSerializer[User]):
-    class Meta:
-        model = User
-        fields = ["id", "name", "age", "address"]
+class BoardQuerySerializer(serializers.Serializer[Any]):
+    points = _whole_number(
+        "points",
+        0,
+        MAX_POINTS,
+        required=False,
+        help_text="Only users with exactly this many points.",
+    )
+    search = serializers.CharField(
+        required=False,
+        min_length=2,
+        max_length=100,
+        help_text="Only users whose name contains this text, in any case (2 characters or more).",
+        error_messages={
+            "min_length": "Type at least 2 characters to search.",
+            "max_length": "A search can be at most 100 characters long.",
+            "blank": "Type at least 2 characters to search.",
+        },
+    )
+
+
+class AroundQuerySerializer(serializers.Serializer[Any]):
+    size = _whole_number(
+        "size", 1, 50, default=5, help_text="How many users above and below (default 5)."
+    )
+
+
+# The grouped view answers at most this many users in all (limit times users_per_group).
+MAX_GROUPED_USERS = 10_000
+
+
+class GroupsQuerySerializer(serializers.Serializer[Any]):
+    users_per_group = _whole_number(
+        "users_per_group", 1, 1000, default=10, help_text="Users listed per group (default 10)."
+    )
+
+
+class GroupMemberSerializer(serializers.Serializer[Any]):
+    id = IdField()
+    name = serializers.CharField()
+    age = serializers.IntegerField()
+    address = serializers.CharField()
+
+    def to_representation(self, user: Any) -> dict[str, Any]:
+        return member_json(user)
+
+
+def group_json(group: Any) -> dict[str, Any]:
+    return {
+        "points": group.points,
+        "count": group.count,
+        "average_age": group.average_age,
+        "users": [member_json(user) for user in group.users],
+    }
 
 
 class ScoreGroupSerializer(serializers.Serializer[Any]):
@@ -40,6 +147,18 @@ class ScoreGroupSerializer(serializers.Serializer[Any]):
     average_age = serializers.FloatField(help_text="Their average age, to 2 decimals.")
     users = GroupMemberSerializer(many=True, help_text="The first of them, in board order.")
 
+    def to_representation(self, group: Any) -> dict[str, Any]:
+        return group_json(group)
 
-class GroupsQuerySerializer(serializers.Serializer[None]):
-    users_per_group = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+class AroundSerializer(serializers.Serializer[Any]):
+    user = UserSerializer()
+    above = UserSerializer(many=True, help_text="Up to `size` users just above, in board order.")
+    below = UserSerializer(many=True, help_text="Up to `size` users just below, in board order.")
+
+    def to_representation(self, around: Any) -> dict[str, Any]:
+        return {
+            "user": user_json(around.user),
+            "above": [user_json(user) for user in around.above],
+            "below": [user_json(user) for user in around.below],
+        }

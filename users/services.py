@@ -1,8 +1,9 @@
-"""Writes to leaderboard users. Each keeps the ranking index in step after its commit."""
+"""Writes to leaderboard users. Each stamps the row's version and ``updated_at``, and hands
+the committed state to the ranking index (see ``users/ranking/repair.py`` for what happens
+when that hand-over never arrives)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +12,11 @@ from django.utils import timezone
 
 from . import ranking
 from .models import MAX_POINTS, User
-from .selectors import index_entries, user_pk, with_ranks
+from .selectors import RankedUser, user_pk, with_ranks
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 class PointsOutOfRange(Exception):
@@ -19,35 +24,38 @@ class PointsOutOfRange(Exception):
 
     def __init__(self, user: User, delta: int) -> None:
         self.user, self.delta = user, delta
+        has = f"{user.name} has {_plural(user.points, 'point')}"
         if delta < 0:
-            message = (
-                f"{user.name} has {user.points} points; taking away {-delta} would go below 0."
-            )
+            message = f"{has}; taking away {-delta:,} would go below 0."
         else:
-            message = (
-                f"{user.name} has {user.points} points; adding {delta} would pass {MAX_POINTS}."
-            )
+            message = f"{has}; adding {delta:,} would pass the maximum, {MAX_POINTS:,}."
         super().__init__(message)
 
 
-def _index_after_commit(user_id: Any) -> User:
+def _changed() -> dict[str, Any]:
+    """What every write sets besides its own change."""
+    return {"version": F("version") + 1, "updated_at": timezone.now()}
+
+
+def _index_after_commit(pk: Any) -> User:
     """Read the row as this transaction leaves it and, once committed, give it to the index.
 
-    The read happens inside the transaction, so the (points, version) pair is exactly the one
-    this write commits; the index keeps whichever pair it sees with the highest version.
+    The read happens inside the transaction, so the state is exactly the one this write
+    commits; the index keeps whichever state it sees with the highest version.
     """
-    user = User.objects.get(pk=user_id)
-    entry = ranking.Entry(user.pk, user.points, user.version, deleted=user.is_deleted)
+    user = User.objects.get(pk=pk)
+    entry = ranking.Entry(user.pk, user.points, user.version, user.age, user.deleted)
     transaction.on_commit(lambda: ranking.put([entry]))
     return user
 
 
-def user_create(*, name: str, age: int, address: str = "") -> User:
+def user_create(*, name: str, age: int, address: str = "") -> RankedUser:
+    user = User(name=name, age=age, address=address)
+    user.full_clean()
     with transaction.atomic():
-        user = User(name=name, age=age, address=address)
-        user.full_clean()
         user.save(force_insert=True)
-        _index_after_commit(user.pk)
+        entry = ranking.Entry(user.pk, user.points, user.version, user.age)
+        transaction.on_commit(lambda: ranking.put([entry]))
     return with_ranks([user])[0]
 
 
@@ -58,26 +66,31 @@ def users_bulk_create(users: list[User], *, batch_size: int = 1000) -> list[User
     """
     with transaction.atomic():
         created = User.objects.bulk_create(users, batch_size=batch_size)
-        entries = [ranking.Entry(u.pk, u.points, u.version) for u in created]
+        entries = [ranking.Entry(u.pk, u.points, u.version, u.age) for u in created]
         transaction.on_commit(lambda: ranking.put(entries))
     return created
 
 
-def user_update(*, user_id: Any, **fields: Any) -> User:
-    """Change name, age and/or address. Points and the index are not touched."""
+def user_update(*, user_id: Any, **fields: Any) -> RankedUser:
+    """Change name, age and/or address. Points are not changed here."""
     allowed = {"name", "age", "address"}
     if unknown := set(fields) - allowed:
         raise TypeError(f"user_update() cannot change {sorted(unknown)}")
+    pk = user_pk(user_id)
+    candidate = User.objects.alive().get(pk=pk)
+    for field, value in fields.items():
+        setattr(candidate, field, value)
+    candidate.full_clean(exclude=["points"])
     with transaction.atomic():
-        user = User.objects.alive().get(pk=user_pk(user_id))
-        for field, value in fields.items():
-            setattr(user, field, value)
-        user.full_clean(exclude=["points"])
-        user.save(update_fields=list(fields))
+        # One conditional UPDATE, like a points change: a concurrent change of points is
+        # neither lost nor overwritten.
+        if not User.objects.alive().filter(pk=pk).update(**fields, **_changed()):
+            raise User.DoesNotExist
+        user = _index_after_commit(pk)
     return with_ranks([user])[0]
 
 
-def points_change(*, user_id: Any, delta: int) -> User:
+def points_change(*, user_id: Any, delta: int) -> RankedUser:
     """Add ``delta`` (negative to take away) to a user's points in one conditional UPDATE.
 
     Raises ``User.DoesNotExist`` for an unknown or deleted user and ``PointsOutOfRange`` when
@@ -88,7 +101,7 @@ def points_change(*, user_id: Any, delta: int) -> User:
         changed = (
             User.objects.alive()
             .filter(pk=pk, points__gte=max(0, -delta), points__lte=MAX_POINTS - max(0, delta))
-            .update(points=F("points") + delta, version=F("version") + 1)
+            .update(points=F("points") + delta, **_changed())
         )
         if not changed:
             raise PointsOutOfRange(User.objects.alive().get(pk=pk), delta)
@@ -100,36 +113,23 @@ def user_delete(*, user_id: Any) -> None:
     """Soft delete: the row stays for the winners history; the user leaves every list."""
     pk = user_pk(user_id)
     with transaction.atomic():
+        now = timezone.now()
         changed = (
-            User.objects.alive()
-            .filter(pk=pk)
-            .update(deleted_at=timezone.now(), version=F("version") + 1)
+            User.objects.alive().filter(pk=pk).update(deleted=True, deleted_at=now, **_changed())
         )
         if not changed:
             raise User.DoesNotExist
         _index_after_commit(pk)
 
 
-def user_restore(*, user_id: Any) -> User:
+def user_restore(*, user_id: Any) -> RankedUser:
     """Bring a soft-deleted user back, with the points they had."""
     pk = user_pk(user_id)
     with transaction.atomic():
-        changed = (
-            User.objects.filter(pk=pk)
-            .exclude(deleted_at=None)
-            .update(deleted_at=None, version=F("version") + 1)
+        changed = User.objects.filter(pk=pk, deleted=True).update(
+            deleted=False, deleted_at=None, **_changed()
         )
         if not changed:
             raise User.DoesNotExist
         user = _index_after_commit(pk)
     return with_ranks([user])[0]
-
-
-def leaderboard_rebuild(
-    *, chunk_size: int = 10_000, on_chunk: Callable[[int], object] | None = None
-) -> int:
-    """Rebuild the ranking index from the database and swap it in. Returns the live count.
-
-    Raises ``ranking.RebuildInProgress`` or ``ranking.RedisUnavailable``.
-    """
-    return ranking.rebuild(index_entries(chunk_size=chunk_size), on_chunk=on_chunk)

@@ -1,25 +1,31 @@
 """The users API. Views translate HTTP to the services and selectors, and nothing more."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from leaderboard.api import LimitOffsetPagination
+
 from . import selectors, services
-from .filters import LeaderboardFilter
 from .models import User
 from .serializers import (
+    MAX_GROUPED_USERS,
+    AroundQuerySerializer,
+    AroundSerializer,
+    BoardQuerySerializer,
     GroupsQuerySerializer,
     PointsChangeSerializer,
     ScoreGroupSerializer,
     UserInputSerializer,
     UserSerializer,
+    group_json,
+    user_json,
 )
 
 
@@ -33,7 +39,10 @@ class UserNotFound(exceptions.NotFound):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The leaderboard, best first"),
+    list=extend_schema(
+        summary="The leaderboard, best first (or a search of it)",
+        parameters=[BoardQuerySerializer],
+    ),
     create=extend_schema(
         summary="Add a user (with 0 points)",
         request=UserInputSerializer,
@@ -44,39 +53,41 @@ class UserNotFound(exceptions.NotFound):
     partial_update=extend_schema(
         summary="Change name, age and/or address", request=UserInputSerializer
     ),
-    destroy=extend_schema(summary="Delete a user"),
+    destroy=extend_schema(summary="Delete a user", responses={204: None}),
 )
 class UserViewSet(viewsets.GenericViewSet[User]):
     serializer_class = UserSerializer
     queryset = User.objects.none()  # every read goes through the selectors
-    filter_backends = [DjangoFilterBackend]  # documents ?points= in the schema
-    filterset_class = LeaderboardFilter
+    paginator: LimitOffsetPagination
 
     def list(self, request: Request) -> Response:
-        filters = LeaderboardFilter(request.query_params, queryset=User.objects.none())
-        if not filters.is_valid():
-            raise exceptions.ValidationError(filters.errors)
-        board = selectors.Leaderboard(points=filters.form.cleaned_data["points"])
-        page = self.paginate_queryset(board)  # type: ignore[arg-type]
-        return self.get_paginated_response(UserSerializer(page, many=True).data)
+        query = _valid(BoardQuerySerializer, request.query_params)
+        offset, limit = self.paginator.window(request)
+        if "search" in query:
+            total, users = selectors.search_page(
+                text=query["search"], points=query.get("points"), offset=offset, limit=limit
+            )
+        else:
+            total, users = selectors.board_page(
+                offset=offset, limit=limit, points=query.get("points")
+            )
+        return _cacheable(request, self.paginator.page(request, total, list(map(user_json, users))))
 
     def create(self, request: Request) -> Response:
-        serializer = UserInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_create(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        fields = _valid(UserInputSerializer, request.data)
+        user = services.user_create(**fields)
+        return Response(user_json(user), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         with _user_not_found():
             user = selectors.user_get(user_id=pk)
-        return Response(UserSerializer(user).data)
+        return _cacheable(request, Response(user_json(user)))
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
-        serializer = UserInputSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
+        fields = _valid(UserInputSerializer, request.data, partial=partial)
         with _user_not_found():
-            user = services.user_update(user_id=pk, **serializer.validated_data)
-        return Response(UserSerializer(user).data)
+            user = services.user_update(user_id=pk, **fields)
+        return Response(user_json(user))
 
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk, partial=True)
@@ -89,7 +100,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     @extend_schema(
         summary="Add points (default 1)",
         request=PointsChangeSerializer,
-        responses={200: UserSerializer, 409: OpenApiTypes.OBJECT},
+        responses={200: UserSerializer},
     )
     @action(detail=True, methods=["post"])
     def increment(self, request: Request, pk: str) -> Response:
@@ -98,39 +109,80 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     @extend_schema(
         summary="Take points away (default 1); 409 if that would go below 0",
         request=PointsChangeSerializer,
-        responses={200: UserSerializer, 409: OpenApiTypes.OBJECT},
+        responses={200: UserSerializer},
     )
     @action(detail=True, methods=["post"])
     def decrement(self, request: Request, pk: str) -> Response:
         return self._change_points(request, pk, sign=-1)
 
     def _change_points(self, request: Request, pk: str, *, sign: int) -> Response:
-        serializer = PointsChangeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        by = _valid(PointsChangeSerializer, request.data)["by"]
         with _user_not_found():
             try:
-                user = services.points_change(
-                    user_id=pk, delta=sign * serializer.validated_data["by"]
-                )
+                user = services.points_change(user_id=pk, delta=sign * by)
             except services.PointsOutOfRange as exc:
                 raise PointsConflict(str(exc)) from exc
-        return Response(UserSerializer(user).data)
+        return Response(user_json(user))
+
+    @extend_schema(
+        summary="A user and the users just above and below them on the board",
+        parameters=[AroundQuerySerializer],
+        responses={200: AroundSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def around(self, request: Request, pk: str) -> Response:
+        size = _valid(AroundQuerySerializer, request.query_params)["size"]
+        with _user_not_found():
+            around = selectors.user_around(user_id=pk, size=size)
+        return _cacheable(request, Response(AroundSerializer(around).data))
 
     @extend_schema(
         summary="Users grouped by points, highest first, with count and average age",
-        parameters=[
-            OpenApiParameter("users_per_group", int, description="1-1000, default 100."),
-        ],
-        responses=ScoreGroupSerializer(many=True),
-        filters=False,
+        description=(
+            "Counts and average ages are exact at the moment of the request. At most "
+            f"{MAX_GROUPED_USERS:,} users in all: `limit` × `users_per_group` above that is a "
+            "400."
+        ),
+        parameters=[GroupsQuerySerializer],
+        responses={200: ScoreGroupSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"], url_path="grouped-by-score", filterset_class=None)
+    @action(detail=False, methods=["get"], url_path="grouped-by-score")
     def grouped_by_score(self, request: Request) -> Response:
-        query = GroupsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        groups = selectors.ScoreGroups(users_per_group=query.validated_data["users_per_group"])
-        page = self.paginate_queryset(groups)  # type: ignore[arg-type]
-        return self.get_paginated_response(ScoreGroupSerializer(page, many=True).data)
+        per_group = _valid(GroupsQuerySerializer, request.query_params)["users_per_group"]
+        offset, limit = self.paginator.window(request)
+        if limit * per_group > MAX_GROUPED_USERS:
+            raise exceptions.ValidationError(
+                {
+                    "users_per_group": [
+                        f"limit × users_per_group can be at most {MAX_GROUPED_USERS:,} "
+                        f"(asked: {limit:,} × {per_group:,}); ask for fewer groups or fewer "
+                        "users per group."
+                    ]
+                }
+            )
+        total, groups = selectors.groups_page(offset=offset, limit=limit, users_per_group=per_group)
+        return self.paginator.page(request, total, list(map(group_json, groups)))
+
+
+def _valid(
+    serializer_class: type[serializers.Serializer[Any]], data: Any, *, partial: bool = False
+) -> Mapping[str, Any]:
+    """The validated data, or a 400 that names each field's problem."""
+    if not isinstance(data, Mapping):
+        raise exceptions.ValidationError(
+            {"non_field_errors": ['The body must be a JSON object, like {"name": "Ada"}.']}
+        )
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _cacheable(request: Request, response: Response) -> Response:
+    """Anonymous reads may be kept by a browser or a CDN for a second; each carries an ETag
+    (ConditionalGetMiddleware), so a repeat costs a 304."""
+    if not request.user.is_authenticated:
+        response["Cache-Control"] = "public, max-age=1"
+    return response
 
 
 @contextmanager

@@ -30,7 +30,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "django_celery_beat",
     "leaderboard",
@@ -44,6 +43,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETags on every GET, and a 304 for a matching If-None-Match (anonymous board reads).
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -108,11 +109,22 @@ CACHES = {
     }
 }
 
-# The ranking index: key prefix, and how long to skip Redis after it failed to answer.
+# The ranking index (users/ranking/): its key prefix, and how long to skip Redis after it
+# failed to answer.
 LEADERBOARD_INDEX_PREFIX = env("LEADERBOARD_INDEX_PREFIX", default="leaderboard")
 LEADERBOARD_REDIS_RETRY_SECONDS = env.float("LEADERBOARD_REDIS_RETRY_SECONDS", default=1.0)
-# How long every process shares one computation of the grouped-by-score GROUP BY.
-LEADERBOARD_GROUPS_CACHE_SECONDS = env.float("LEADERBOARD_GROUPS_CACHE_SECONDS", default=2.0)
+# Readers stop trusting an index not repaired for this long (the repair runs every 10 s).
+LEADERBOARD_INDEX_MAX_LAG_SECONDS = env.float("LEADERBOARD_INDEX_MAX_LAG_SECONDS", default=60)
+# A repair re-reads rows changed since the watermark less this much: room for transactions
+# that stamped `updated_at` before the watermark and committed after, and for clock skew.
+LEADERBOARD_REPAIR_MARGIN_SECONDS = env.float("LEADERBOARD_REPAIR_MARGIN_SECONDS", default=10)
+# A deleted user's tombstone stops writes from before the deletion; none is that late after
+# this long.
+LEADERBOARD_TOMBSTONE_SECONDS = env.float("LEADERBOARD_TOMBSTONE_SECONDS", default=600)
+# Reads the index cannot answer go to the database, each for at most this long (then 503),
+# and the grouped view's GROUP BY is reused by each process for the second figure.
+LEADERBOARD_FALLBACK_SECONDS = env.float("LEADERBOARD_FALLBACK_SECONDS", default=1.5)
+LEADERBOARD_FALLBACK_REUSE_SECONDS = env.float("LEADERBOARD_FALLBACK_REUSE_SECONDS", default=2)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=embedded_redis.celery_url(REDIS_URL))
@@ -145,7 +157,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ReadOnlyOrWriter"],
     "DEFAULT_PARSER_CLASSES": ["leaderboard.api.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["leaderboard.api.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "leaderboard.api.LimitOffsetPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leaderboard.api.exception_handler",

@@ -31,5 +31,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Tests that stop Redis want reads to try it again at once when it is back.
 LEADERBOARD_REDIS_RETRY_SECONDS = 0.0
-# Tests read the groups right after each write; the sharing has a test of its own.
-LEADERBOARD_GROUPS_CACHE_SECONDS = 0.0
+# Tests read the grouped view's fallback right after each write; the reuse has a test of
+# its own.
+LEADERBOARD_FALLBACK_REUSE_SECONDS = 0.0

@@ -120,7 +120,7 @@ def test_deleting_asks_first(page, staff_password):
     page.get_by_role("button", name="Delete Bob").click()
 
     expect(page.locator("#board tbody tr")).to_have_count(1)
-    assert User.objects.get(name="Bob").is_deleted
+    assert User.objects.get(name="Bob").deleted
 
 
 def test_clicking_a_name_opens_the_details(page):

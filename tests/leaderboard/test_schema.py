@@ -17,7 +17,7 @@ def test_the_openapi_document_describes_every_endpoint(api):
         "/api/winners/",
     }
     params = {p["name"] for p in schema["paths"]["/api/users/"]["get"]["parameters"]}
-    assert params == {"limit", "offset", "points"}
+    assert params == {"limit", "offset", "points", "search"}
 
 
 def test_the_docs_page_is_served(api):

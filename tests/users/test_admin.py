@@ -58,14 +58,14 @@ def test_soft_delete_and_restore(staff):
     user = UserFactory(points=4)
 
     act(staff, "soft_delete", [user])
-    assert User.objects.get(pk=user.pk).is_deleted
+    assert User.objects.get(pk=user.pk).deleted
     assert user.pk not in [u.pk for u in staff.get(CHANGELIST).context["cl"].result_list]
     deleted = staff.get(CHANGELIST + "?status=deleted").context["cl"].result_list
     assert [u.pk for u in deleted] == [user.pk]
 
     act(staff, "restore", [user], status="deleted")
 
-    assert not User.objects.get(pk=user.pk).is_deleted
+    assert not User.objects.get(pk=user.pk).deleted
     assert_index_matches_db()
 
 

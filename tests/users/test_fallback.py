@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 from tests.conftest import assert_index_matches_db
 from users import ranking
 from users.factories import UserFactory
-from users.services import leaderboard_rebuild, points_change
+from users.services import points_change
+from users.upkeep import leaderboard_rebuild, leaderboard_repair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +57,7 @@ def test_reads_and_writes_with_redis_stopped_then_the_index_is_rebuilt(
 
     disposable_redis.start()  # back, and empty
     assert board(api) == [("a", 9, 1), ("d", 9, 1), ("c", 7, 3), ("e", 0, 4)]
-    assert api.get("/readyz").json()["index"] == "rebuilding"
+    assert api.get("/readyz").json()["index"] == "missing"
 
     leaderboard_rebuild()
 
@@ -64,17 +65,19 @@ def test_reads_and_writes_with_redis_stopped_then_the_index_is_rebuilt(
     assert_index_matches_db()
 
 
-def test_a_write_the_index_missed_makes_it_stale_until_rebuilt(disposable_redis, api):
+def test_a_write_the_index_missed_is_repaired_from_the_database(disposable_redis, api):
     users = make_board()
-    leaderboard_rebuild()
+    generation = leaderboard_rebuild().generation
     unreachable = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
 
     with override_settings(CACHES=unreachable):  # Redis up, but this process cannot reach it
         points_change(user_id=users[3].pk, delta=10)
 
-    assert ranking.snapshot() is None  # the index no longer claims to be complete
-    assert board(api)[0] == ("d", 13, 1)  # served from the database meanwhile
-    leaderboard_rebuild()
+    assert board(api)[0] == ("a", 9, 1)  # the index missed it, and still serves the board
+    assert api.get("/readyz").json()["index"] == "ready"
+    repaired = leaderboard_repair()  # a range scan of what changed, not a rebuild
+    assert (type(repaired), repaired.generation) == (ranking.Repaired, generation)
+    assert board(api)[0] == ("d", 13, 1)
     assert_index_matches_db()
 
 

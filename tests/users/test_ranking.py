@@ -15,7 +15,8 @@ from tests.conftest import assert_index_matches_db, board_in_db
 from users import ranking
 from users.factories import UserFactory
 from users.models import User
-from users.services import PointsOutOfRange, leaderboard_rebuild, points_change, user_delete
+from users.services import PointsOutOfRange, points_change, user_delete
+from users.upkeep import leaderboard_rebuild
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +34,13 @@ def in_threads(count: int, work) -> list:
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(run, range(count)))
+
+
+def corrupt_the_board(members: dict[str, int]) -> None:
+    """Add members to the live board behind the index's back (and nothing else)."""
+    redis = get_redis_connection("default")
+    generation = redis.get("leaderboard:current").decode()
+    redis.zadd(f"leaderboard:g:{generation}:board", members)
 
 
 def test_sixteen_threads_on_one_user_lose_no_update():
@@ -94,8 +102,8 @@ def test_the_index_equals_the_database_after_concurrent_changes_to_many_users():
 
 def test_a_late_write_never_rolls_the_index_back():
     user = UserFactory()
-    newer = ranking.Entry(user.pk, 7, version=3)
-    older = ranking.Entry(user.pk, 2, version=2)
+    newer = ranking.Entry(user.pk, 7, version=3, age=30)
+    older = ranking.Entry(user.pk, 2, version=2, age=30)
 
     ranking.put([newer])
     ranking.put([older])  # arrives late: ignored
@@ -106,8 +114,8 @@ def test_a_late_write_never_rolls_the_index_back():
 
 def test_a_late_write_cannot_bring_a_deleted_user_back():
     user = UserFactory()
-    ranking.put([ranking.Entry(user.pk, 0, version=5, deleted=True)])
-    ranking.put([ranking.Entry(user.pk, 3, version=4)])
+    ranking.put([ranking.Entry(user.pk, 0, version=5, age=30, deleted=True)])
+    ranking.put([ranking.Entry(user.pk, 3, version=4, age=30)])
 
     assert ranking.snapshot() == []
 
@@ -115,9 +123,9 @@ def test_a_late_write_cannot_bring_a_deleted_user_back():
 def test_rebuild_replaces_a_wrong_index_with_the_database():
     users = [UserFactory(points=p) for p in [4, 9, 4, 0]]
     user_delete(user_id=users[3].pk)
-    get_redis_connection("default").zadd("leaderboard:board", {"00000000000000099999": -50})
+    corrupt_the_board({"000000099999": -50})
 
-    assert leaderboard_rebuild(chunk_size=2) == 3
+    assert leaderboard_rebuild(chunk_size=2).count == 3
 
     assert ranking.snapshot() == [(users[1].pk, 9), (users[0].pk, 4), (users[2].pk, 4)]
 
@@ -125,7 +133,7 @@ def test_rebuild_replaces_a_wrong_index_with_the_database():
 def test_readers_keep_the_old_index_until_the_swap():
     UserFactory.create_batch(30, points=5)
     # Mark the old index so that its answers can be told apart: it holds one user too many.
-    get_redis_connection("default").zadd("leaderboard:board", {"00000000000000099999": -1})
+    corrupt_the_board({"000000099999": -1})
     seen: list[int] = []
 
     def read_between_chunks(loaded: int) -> None:
@@ -140,7 +148,7 @@ def test_readers_keep_the_old_index_until_the_swap():
 
 def test_concurrent_readers_during_a_rebuild_see_the_old_or_the_new_index_only():
     UserFactory.create_batch(2_000, points=5)
-    get_redis_connection("default").zadd("leaderboard:board", {"00000000000000099999": -1})
+    corrupt_the_board({"000000099999": -1})
     done = threading.Event()
     seen: set[int] = set()
 
@@ -166,7 +174,7 @@ def test_concurrent_readers_during_a_rebuild_see_the_old_or_the_new_index_only()
 
 def test_without_an_index_readers_use_the_database_during_a_rebuild():
     UserFactory.create_batch(30, points=5)
-    ranking.flush()
+    get_redis_connection("default").flushdb()
     seen: list[int] = []
 
     def read_between_chunks(loaded: int) -> None:
@@ -213,7 +221,7 @@ def test_one_rebuild_at_a_time():
 
 def test_the_rebuild_command_reports_the_count(capsys):
     UserFactory.create_batch(3, scored=True)
-    ranking.flush()
+    get_redis_connection("default").flushdb()
 
     call_command("rebuild_leaderboard")
 

@@ -1,9 +1,11 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
+from django_redis import get_redis_connection
 
 from tests.conftest import assert_index_matches_db, manage
-from users import ranking
 from users.models import User
+from winners.services import Outcome, winner_declare
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,17 +15,41 @@ def people() -> list[tuple]:
 
 
 def test_seeds_the_count_asked_for_with_realistic_values():
-    call_command("seed_users", count=1234, max_points=7, batch_size=500)
+    call_command("seed_users", count=1234, max_points=40, batch_size=500)
 
     assert User.objects.count() == 1234
     ages = User.objects.values_list("age", flat=True)
     assert min(ages) >= 18
     assert max(ages) <= 80
-    points = set(User.objects.values_list("points", flat=True))
-    assert points == set(range(8))
     assert all(name.strip() for name in User.objects.values_list("name", flat=True)[:50])
     assert User.objects.exclude(address="").count() == 1234
     assert_index_matches_db()
+
+
+def test_points_are_long_tailed_under_the_cap_with_one_leader():
+    call_command("seed_users", count=5000, max_points=100, seed=3)
+
+    points = sorted(User.objects.values_list("points", flat=True), reverse=True)
+    assert points[0] <= 100
+    assert points[0] > points[1]  # one leader
+    low, middle, high = (
+        sum(lo <= p < hi for p in points) for lo, hi in [(0, 10), (10, 30), (30, 101)]
+    )
+    assert low > middle > high > 0  # many low scores, few high
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_seeded_board_has_a_winner(seed):
+    call_command("seed_users", count=3000, seed=seed)
+
+    assert winner_declare(at=timezone.now()).outcome == Outcome.DECLARED
+
+
+def test_no_two_seeded_users_share_a_name_and_an_address_up_to_the_pool_size():
+    call_command("seed_users", count=600, seed=5)
+
+    pairs = list(User.objects.values_list("name", "address"))
+    assert len(set(pairs)) == len(pairs) == 600
 
 
 def test_the_same_seed_gives_the_same_users():
@@ -39,8 +65,8 @@ def test_the_same_seed_gives_the_same_users():
     assert people() != first
 
 
-def test_an_index_that_was_not_ready_is_built_whole_after_seeding():
-    ranking.flush()
+def test_a_missing_index_is_built_whole_after_seeding():
+    get_redis_connection("default").flushdb()
 
     call_command("seed_users", count=50)
 

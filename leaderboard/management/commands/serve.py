@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from leaderboard import embedded_redis
 from users import ranking
-from users.services import leaderboard_rebuild
+from users.upkeep import leaderboard_repair
 
 
 class Command(BaseCommand):
@@ -31,13 +31,11 @@ class Command(BaseCommand):
         child_env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
         address = f"{settings.HOST}:{settings.PORT}"
         try:
-            users = leaderboard_rebuild()
-        except (ranking.RebuildInProgress, ranking.RedisUnavailable) as exc:
-            self.stderr.write(
-                f"The ranking index was not rebuilt ({exc!r}); reads use the database."
-            )
+            ready = leaderboard_repair()
+        except (ranking.RepairBusy, ranking.RebuildInProgress, ranking.RedisUnavailable) as exc:
+            self.stderr.write(f"The ranking index was not checked ({exc!r}).")
         else:
-            self.stdout.write(f"Ranking index built: {users} users.")
+            self.stdout.write(f"Ranking index ready ({ready}).")
 
         python = sys.executable
         commands = {

@@ -1,0 +1,80 @@
+"""The ranking index: a Redis sorted set of every live user, and what is kept beside it.
+
+The database is the source of truth; this index makes a page, a rank, a user's neighbourhood
+or a page of groups cost O(log N) at 50 million users. Under ``settings.LEADERBOARD_INDEX_PREFIX``
+(P), the live generation g is named by ``P:current``, and its keys are ``P:g:<g>:...``:
+
+``board``
+    Sorted set. Member: the user's id, fixed width (``keys.member``). Score: ``-points``, so
+    ascending order is points descending and equal scores fall back to member order, which is
+    creation order. Competition rank is ``1 + ZCOUNT(score < -points)``.
+``s:<bucket>``
+    Hashes of each user's state, ``version * 256 + age`` (``-version`` once deleted), a hundred
+    users to a hash so that each stays in Redis's compact encoding (about 7 bytes a user where
+    one big hash costs 80). A write lands only when its version is newer than the state's.
+``scores``, ``counts``, ``ages``
+    The distinct scores (a sorted set), and each score's live count and age sum (hashes):
+    the grouped view, exact and O(log N + page).
+``fp``
+    The fingerprint: live count and the sums of points, versions and ages, which
+    ``check_leaderboard`` compares with the database.
+``tombstones``
+    When each deleted user's tombstone was written, so that it can be pruned once no write
+    from before the deletion can still arrive.
+``watermark``, ``ready``
+    Every row changed before the watermark (epoch ms) is in the index; ``ready`` says reads may
+    use it. See ``repair.py``.
+
+One Lua script (``lua/put.lua``) changes the board, the state, the aggregates and the
+fingerprint of a user together. A rebuild fills a new generation while writers feed both, and
+the swap is one SET of ``P:current``; the old generation is unlinked in the background.
+"""
+
+from .health import on_request
+from .keys import member, pk_of
+from .reads import (
+    Group,
+    Groups,
+    Placed,
+    Window,
+    around,
+    groups,
+    page,
+    placement,
+    ranks,
+    snapshot,
+    status,
+)
+from .rebuild import Rebuilt, RedisUnavailable, collect_garbage, rebuild
+from .repair import Fingerprint, RepairBusy, Repaired, fingerprint, repair
+from .writes import LEASE_SECONDS, Entry, RebuildInProgress, put
+
+__all__ = [
+    "LEASE_SECONDS",
+    "Entry",
+    "Fingerprint",
+    "Group",
+    "Groups",
+    "Placed",
+    "RebuildInProgress",
+    "Rebuilt",
+    "RedisUnavailable",
+    "RepairBusy",
+    "Repaired",
+    "Window",
+    "around",
+    "collect_garbage",
+    "fingerprint",
+    "groups",
+    "member",
+    "on_request",
+    "page",
+    "pk_of",
+    "placement",
+    "put",
+    "ranks",
+    "rebuild",
+    "repair",
+    "snapshot",
+    "status",
+]

@@ -1,0 +1,123 @@
+"""Reaching Redis, and what happens when it does not answer.
+
+Reads that cannot use the index return None and the caller asks the database. Writes that
+cannot reach it are not lost: the row's ``updated_at`` is after the index's watermark, so the
+next repair applies it (see ``repair.py``). This process also remembers the miss, and at its
+next contact with Redis counts it (a rebuild that began earlier then does not claim to be
+ready) and asks for a repair at once rather than at the next scheduled one.
+
+What to do about a missing or doubtful index is not decided here: the app registers a
+callback (``on_request``), which queues the Celery task, so that this package needs no import
+of the tasks that import it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django_redis import get_redis_connection
+from redis import Redis
+from redis.exceptions import RedisError
+
+from .keys import Keys
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+Request = Literal["repair", "rebuild"]
+
+
+class _Health:
+    """This process's view of Redis: when to try it again after it failed to answer, and
+    whether the index missed one of this process's writes meanwhile."""
+
+    retry_at = 0.0
+    missed_write = False
+    requester: Callable[[Request], object] | None = None
+
+
+_health = _Health()
+
+
+def keys() -> Keys:
+    return Keys(settings.LEADERBOARD_INDEX_PREFIX)
+
+
+def client() -> Redis:
+    return get_redis_connection("default")
+
+
+def on_request(requester: Callable[[Request], object]) -> None:
+    """Register what queues a repair or a rebuild (the app's Celery tasks)."""
+    _health.requester = requester
+
+
+def call(operation: Callable[[Redis], T], *, is_write: bool = False) -> T | None:
+    """Run one operation against Redis; None when Redis is away (and we note it)."""
+    if time.monotonic() < _health.retry_at:
+        _health.missed_write |= is_write
+        return None
+    try:
+        redis = client()
+        if _health.missed_write:
+            _report_miss(redis)
+        return operation(redis)
+    except RedisError as exc:
+        logger.warning("Redis did not answer (%s); serving from the database.", exc)
+        _health.retry_at = time.monotonic() + settings.LEADERBOARD_REDIS_RETRY_SECONDS
+        _health.missed_write |= is_write
+        return None
+
+
+def _report_miss(redis: Redis) -> None:
+    redis.incr(keys().misses)
+    _health.missed_write = False
+    logger.warning("The ranking index missed writes while Redis was away; repairing it.")
+    request(redis, "repair")
+
+
+def request(redis: Redis, kind: Request) -> None:
+    """Ask for one repair or rebuild (at most one request of each kind every few seconds,
+    across every process)."""
+    if _health.requester is None:
+        return
+    if not redis.set(keys().requested(kind), "1", nx=True, ex=10 if kind == "repair" else 60):
+        return
+    try:
+        _health.requester(kind)
+    except Exception:  # a broker hiccup must not fail the read that noticed
+        logger.exception("Could not queue a %s of the ranking index.", kind)
+        redis.delete(keys().requested(kind))
+
+
+def usable(redis: Redis, status: int, watermark: int) -> bool:
+    """Whether a read may use the index, given what a script found; asks for what is
+    missing otherwise."""
+    if status == 0:
+        if not redis.exists(keys().building):
+            request(redis, "rebuild")
+        return False
+    # An index not repaired for a while may hold a miss nobody has repaired: whatever a write
+    # missed is repaired within this bound, or reads stop trusting the index.
+    lag_ms = time.time() * 1000 - watermark
+    if status == 1 or lag_ms > settings.LEADERBOARD_INDEX_MAX_LAG_SECONDS * 1000:
+        request(redis, "repair")
+        return False
+    return True
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@receiver(setting_changed)
+def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"CACHES", "LEADERBOARD_INDEX_PREFIX"}:
+        _health.retry_at = 0.0

@@ -1,0 +1,62 @@
+-- Shared helpers, loaded ahead of every other script (see scripts.py).
+--
+-- ARGV[1] of every script is the key prefix P. P:current names the live generation g, and
+-- the generation's keys live under P:g:<g>:, so a rebuild fills a new generation beside the
+-- live one and a swap is one SET.
+
+local function generation(prefix, g)
+  return prefix .. ':g:' .. g .. ':'
+end
+
+-- The live generation's key prefix (nil without one), then its status for readers
+-- (0: no index, 1: not ready, 2: ready) and its watermark in epoch milliseconds.
+local function live(prefix)
+  local g = redis.call('GET', prefix .. ':current')
+  if not g then
+    return nil, 0, 0
+  end
+  local G = generation(prefix, g)
+  local flags = redis.call('MGET', G .. 'ready', G .. 'watermark')
+  return G, flags[1] and 2 or 1, tonumber(flags[2] or '0')
+end
+
+-- A user's state hash and field: users are bucketed a hundred (or 256) to a hash by their
+-- member's last two characters, so that each hash stays in Redis's compact encoding.
+local function state_key(G, member)
+  return G .. 's:' .. string.sub(member, 1, -3), string.sub(member, -2)
+end
+
+-- The state the generation holds for a member: version, age, and whether it is live.
+-- Live users are stored as version * 256 + age, deleted ones as -version (a tombstone);
+-- an unknown member has version -1.
+local function state_of(G, member)
+  local key, field = state_key(G, member)
+  local raw = redis.call('HGET', key, field)
+  if not raw then
+    return -1, 0, false
+  end
+  raw = tonumber(raw)
+  if raw < 0 then
+    return -raw, 0, false
+  end
+  return math.floor(raw / 256), raw % 256, true
+end
+
+-- The raw states of the members of a flat (member, score, member, score, ...) list.
+local function states_of_rows(G, rows)
+  local states = {}
+  for i = 1, #rows, 2 do
+    local key, field = state_key(G, rows[i])
+    states[#states + 1] = redis.call('HGET', key, field) or '0'
+  end
+  return states
+end
+
+-- Competition rank of the first of `rows` (flat member, score pairs): 1 + users scored lower,
+-- that is with more points.
+local function first_rank(board, rows)
+  if #rows == 0 then
+    return 0
+  end
+  return redis.call('ZCOUNT', board, '-inf', '(' .. rows[2]) + 1
+end

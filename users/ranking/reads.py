@@ -1,0 +1,161 @@
+"""Reads of the index. Each returns None when the index cannot answer (Redis away, no index,
+or one not known to be complete), and the caller asks the database instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from . import health, scripts
+from .keys import member, pk_of
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A user's place on the board. ``version`` is the user's version the index holds, which
+    says whether a copy of their profile is current."""
+
+    pk: int | str
+    points: int
+    rank: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Consecutive users of the board. ``position`` is the 0-based place of the first one;
+    ``total`` is the size of what the window is taken from."""
+
+    total: int
+    position: int
+    rows: list[Placed]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    points: int
+    count: int
+    age_sum: int
+    members: list[Placed]
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    total: int
+    groups: list[Group]
+
+
+def _placed(
+    position: int, rank: int, rows: Sequence[bytes], states: Sequence[bytes]
+) -> list[Placed]:
+    """The users of a window of the board, with competition ranks: the first one's comes from
+    the script; after it a new score starts where its first user stands."""
+    placed = []
+    previous = None
+    for i in range(0, len(rows), 2):
+        score = rows[i + 1]
+        if previous is not None and score != previous:
+            rank = position + i // 2 + 1
+        previous = score
+        placed.append(Placed(pk_of(rows[i]), -int(float(score)), rank, int(states[i // 2]) // 256))
+    return placed
+
+
+def _read(name: str, args: Iterable[Any], answer: Any) -> Any:
+    """Run read script ``name``; ``answer(result)`` turns what follows its status and
+    watermark into the reply when the index is usable."""
+    prefix = health.keys().prefix
+
+    def operation(redis: Redis) -> Any:
+        status, watermark, *result = scripts.run(name, redis, prefix, *args)
+        return answer(result) if health.usable(redis, int(status), int(watermark)) else None
+
+    return health.call(operation)
+
+
+def page(*, offset: int, limit: int, points: int | None = None) -> Window | None:
+    """Users ``offset`` to ``offset + limit`` in board order (of those with exactly
+    ``points``, if given)."""
+    return _read(
+        "page",
+        [offset, limit, "" if points is None else points],
+        lambda r: Window(r[0], r[1], _placed(r[1], r[2], r[3], r[4])),
+    )
+
+
+def around(pk: Any, *, size: int) -> Window | None:
+    """The user and up to ``size`` users on either side; ``position`` -1 and no rows when the
+    user is not on the board."""
+
+    def answer(r: list[Any]) -> Window:
+        if r[0] == -1:
+            return Window(0, -1, [])
+        return Window(0, r[1], _placed(r[1], r[2], r[3], r[4]))
+
+    return _read("around", [member(pk), size], answer)
+
+
+def placement(pk: Any) -> Placed | bool | None:
+    """The user's place; False when the user is not on the board."""
+
+    def answer(r: list[Any]) -> Placed | bool:
+        if not r[0]:
+            return False
+        return Placed(pk, -int(float(r[0])), int(r[1]), int(r[2]) // 256)
+
+    return _read("placement", [member(pk)], answer)
+
+
+def groups(*, offset: int, limit: int, per_group: int) -> Groups | None:
+    """A page of the distinct scores, highest first, with each score's live count, the sum
+    of its users' ages, and its first ``per_group`` users in board order."""
+
+    def answer(r: list[Any]) -> Groups:
+        return Groups(
+            total=r[0],
+            groups=[
+                Group(
+                    points=int(points),
+                    count=int(count),
+                    age_sum=int(ages),
+                    members=_placed(0, 0, rows, states),
+                )
+                for points, count, ages, rows, states in r[1]
+            ],
+        )
+
+    return _read("groups", [offset, limit, per_group], answer)
+
+
+def ranks(points: Iterable[int]) -> dict[int, int] | None:
+    """Competition rank for each points value: 1 + the number of users with more points."""
+    values = sorted(set(points))
+    return _read("ranks", values, lambda r: dict(zip(values, r[0], strict=True)))
+
+
+def snapshot() -> list[tuple[Any, int]] | None:
+    """Every (id, points) in board order, for tests and checks on small boards."""
+    return _read(
+        "snapshot",
+        [],
+        lambda r: [(pk_of(r[0][i]), -int(float(r[0][i + 1]))) for i in range(0, len(r[0]), 2)],
+    )
+
+
+def status() -> dict[str, str]:
+    """Whether Redis answers and whether reads are using the index, for /readyz."""
+    prefix = health.keys().prefix
+
+    def operation(redis: Redis) -> str:
+        status, watermark, *_ = scripts.run("fingerprint", redis, prefix)
+        if health.usable(redis, int(status), int(watermark)):
+            return "ready"
+        return "missing" if int(status) == 0 else "repairing"
+
+    index = health.call(operation)
+    if index is None:
+        return {"redis": "unavailable", "index": "unavailable"}
+    return {"redis": "ok", "index": index}

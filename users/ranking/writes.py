@@ -1,0 +1,67 @@
+"""Recording users' states in the index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from redis import Redis
+
+from . import health, scripts
+from .keys import member
+
+# Users per script call. A script blocks Redis while it runs, so each call stays in the
+# low milliseconds; a pipeline carries many calls in one round trip.
+BATCH = 500
+# How long a rebuild may go without showing signs of life before writers stop feeding it.
+LEASE_SECONDS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One user's state as the index needs it."""
+
+    pk: Any
+    points: int
+    version: int
+    age: int
+    deleted: bool = False
+
+
+class RebuildInProgress(Exception):
+    """Another rebuild is filling the index, or took over from this one."""
+
+
+def _batches(entries: Iterable[Entry]) -> Iterator[list[Any]]:
+    """The flat (member, points, version, age) quads that ``put.lua`` reads, a batch at a
+    time; empty points stand for a deletion."""
+    entries = iter(entries)
+    while batch := list(islice(entries, BATCH)):
+        args: list[Any] = []
+        for entry in batch:
+            points = "" if entry.deleted else entry.points
+            args += [member(entry.pk), points, entry.version, entry.age]
+        yield args
+
+
+def apply(redis: Redis, entries: Iterable[Entry], *, generation: str = "") -> None:
+    """Send ``entries`` to the live index and to a rebuild under way, or, given a generation,
+    to that rebuild only. Raises ``RebuildInProgress`` when that rebuild lost its lease."""
+    prefix = health.keys().prefix
+    pipe = redis.pipeline(transaction=False)
+    for args in _batches(entries):
+        scripts.run("put", pipe, prefix, generation, LEASE_SECONDS, *args)
+    if generation and not pipe:  # nothing to load: still renew the lease
+        scripts.run("put", pipe, prefix, generation, LEASE_SECONDS)
+    if any(applied == -1 for applied in pipe.execute()):
+        raise RebuildInProgress
+
+
+def put(entries: Iterable[Entry]) -> None:
+    """Record users' states in the index (and in a rebuild under way). Never raises: a write
+    that does not reach Redis is repaired from the database later."""
+    entries = list(entries)
+    if entries:
+        health.call(lambda redis: apply(redis, entries), is_write=True)
