@@ -32,7 +32,7 @@ def fresh_index() -> None:
     """Every test starts with an empty Redis and an empty, ready index (the test database
     starts empty too), and no profiles kept from an earlier test."""
     get_redis_connection("default").flushdb()
-    ranking.rebuild([])
+    ranking.rebuild([], changed_since=lambda moment: [])
     profiles.clear()
 
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -258,22 +258,19 @@ def index_entries(*, chunk_size: int = 10_000) -> Iterator[list[ranking.Entry]]:
     """Every live user's index state, and recent deletions' tombstones, in chunks by primary
     key (a deletion older than ``LEADERBOARD_TOMBSTONE_SECONDS`` has no write left to stop)."""
     recent = timezone.now() - timedelta(seconds=settings.LEADERBOARD_TOMBSTONE_SECONDS)
+    wanted = User.objects.filter(Q(deleted=False) | Q(updated_at__gte=recent)).order_by("pk")
     last = None
     while True:
-        rows = User.objects.order_by("pk")
-        if last is not None:
-            rows = rows.filter(pk__gt=last)
-        values = list(
-            rows.values_list("pk", "points", "version", "age", "deleted", "updated_at")[:chunk_size]
+        rows = wanted if last is None else wanted.filter(pk__gt=last)
+        # Plain rows in the Entry layout: a million Entry objects would cost a tenth of the
+        # rebuild.
+        chunk = cast(
+            list[ranking.Entry], list(rows.values_list(*ranking.Entry._fields)[:chunk_size])
         )
-        if not values:
+        if not chunk:
             return
-        yield [
-            ranking.Entry(pk, points, version, age, deleted)
-            for pk, points, version, age, deleted, updated_at in values
-            if not deleted or updated_at >= recent
-        ]
-        last = values[-1][0]
+        yield chunk
+        last = chunk[-1][0]
 
 
 def entries_changed_since(
@@ -286,16 +283,11 @@ def entries_changed_since(
         rows = User.objects.filter(updated_at__gte=moment).order_by("updated_at", "pk")
         if after is not None:
             rows = rows.filter(Q(updated_at__gt=after[0]) | Q(updated_at=after[0], pk__gt=after[1]))
-        values = list(
-            rows.values_list("pk", "points", "version", "age", "deleted", "updated_at")[:chunk_size]
-        )
+        values = list(rows.values_list(*ranking.Entry._fields, "updated_at")[:chunk_size])
         if not values:
             return
-        yield [
-            ranking.Entry(pk, points, version, age, deleted)
-            for pk, points, version, age, deleted, _ in values
-        ]
-        after = (values[-1][5], values[-1][0])
+        yield [ranking.Entry._make(row[:-1]) for row in values]
+        after = (values[-1][-1], values[-1][0])
 
 
 @dataclass(frozen=True)

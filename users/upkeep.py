@@ -28,15 +28,19 @@ logger = logging.getLogger(__name__)
 def leaderboard_rebuild(
     *, chunk_size: int = 10_000, on_chunk: Callable[[int], object] | None = None
 ) -> ranking.Rebuilt:
-    """Build the index whole from the database and swap it in, then repair what writes
-    missed while it was built.
+    """Build the index whole from the database and swap it in; if a process reported a
+    missed write meanwhile, repair it at once.
 
     Raises ``ranking.RebuildInProgress`` or ``ranking.RedisUnavailable``.
     """
-    rebuilt = ranking.rebuild(index_entries(chunk_size=chunk_size), on_chunk=on_chunk)
-    # A repair from when the rebuild began; one under way, or the next scheduled, covers it.
-    with suppress(ranking.RepairBusy):
-        ranking.repair(entries_changed_since)
+    rebuilt = ranking.rebuild(
+        index_entries(chunk_size=chunk_size),
+        changed_since=entries_changed_since,
+        on_chunk=on_chunk,
+    )
+    if not rebuilt.ready:  # a repair under way, or the next scheduled one, covers it too
+        with suppress(ranking.RepairBusy):
+            ranking.repair(entries_changed_since)
     return rebuilt
 
 

@@ -123,7 +123,7 @@ def test_a_late_write_cannot_bring_a_deleted_user_back():
 def test_rebuild_replaces_a_wrong_index_with_the_database():
     users = [UserFactory(points=p) for p in [4, 9, 4, 0]]
     user_delete(user_id=users[3].pk)
-    corrupt_the_board({"000000099999": -50})
+    corrupt_the_board({ranking.member(99_999): -50})
 
     assert leaderboard_rebuild(chunk_size=2).count == 3
 
@@ -133,7 +133,7 @@ def test_rebuild_replaces_a_wrong_index_with_the_database():
 def test_readers_keep_the_old_index_until_the_swap():
     UserFactory.create_batch(30, points=5)
     # Mark the old index so that its answers can be told apart: it holds one user too many.
-    corrupt_the_board({"000000099999": -1})
+    corrupt_the_board({ranking.member(99_999): -1})
     seen: list[int] = []
 
     def read_between_chunks(loaded: int) -> None:
@@ -148,7 +148,7 @@ def test_readers_keep_the_old_index_until_the_swap():
 
 def test_concurrent_readers_during_a_rebuild_see_the_old_or_the_new_index_only():
     UserFactory.create_batch(2_000, points=5)
-    corrupt_the_board({"000000099999": -1})
+    corrupt_the_board({ranking.member(99_999): -1})
     done = threading.Event()
     seen: set[int] = set()
 

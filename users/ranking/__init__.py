@@ -5,13 +5,14 @@ or a page of groups cost O(log N) at 50 million users. Under ``settings.LEADERBO
 (P), the live generation g is named by ``P:current``, and its keys are ``P:g:<g>:...``:
 
 ``board``
-    Sorted set. Member: the user's id, fixed width (``keys.member``). Score: ``-points``, so
+    Sorted set. Member: the user's id in six base-64 characters (``keys.member``), whose order
+    is the ids' order. Score: ``-points``, so
     ascending order is points descending and equal scores fall back to member order, which is
     creation order. Competition rank is ``1 + ZCOUNT(score < -points)``.
 ``s:<bucket>``
-    Hashes of each user's state, ``version * 256 + age`` (``-version`` once deleted), a hundred
-    users to a hash so that each stays in Redis's compact encoding (about 7 bytes a user where
-    one big hash costs 80). A write lands only when its version is newer than the state's.
+    Hashes of each user's state, ``version * 256 + age`` (``-version`` once deleted), 64 users
+    to a hash so that each stays in Redis's compact encoding (about 5 bytes a user where one
+    big hash costs 80). A write lands only when its version is newer than the state's.
 ``scores``, ``counts``, ``ages``
     The distinct scores (a sorted set), and each score's live count and age sum (hashes):
     the grouped view, exact and O(log N + page).

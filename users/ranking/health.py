@@ -113,6 +113,11 @@ def usable(redis: Redis, status: int, watermark: int) -> bool:
     return True
 
 
+def margin_ms() -> int:
+    """How far before a watermark a repair starts reading (see ``repair.py``)."""
+    return int(settings.LEADERBOARD_REPAIR_MARGIN_SECONDS * 1000)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

@@ -4,18 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-# Members sort like creation order. Integer ids are zero-padded to twelve digits, which fit
-# Redis's smallest string allocation (16 bytes) and a trillion ids; a larger id gets a "~"
-# (which sorts after every digit) and nineteen digits, enough for any 64-bit id.
-_DIGITS = 12
+# Members sort like creation order: integer ids are written in base 64 with an alphabet in
+# ASCII order, so that comparing members compares ids. Six characters (ids below 64**6, about
+# 69 billion) fit Redis's 8-byte allocation, where twelve decimal digits take 16: 8 bytes a
+# user on the board. A larger id gets a "~" (which sorts after the whole alphabet) and eleven
+# characters, enough for any 64-bit id.
+_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_VALUE = {char: value for value, char in enumerate(_ALPHABET)}
+_WIDTH = 6
 _LARGE = "~"
 
 
+# Every pair of digits, so that six digits take three lookups (a rebuild encodes millions).
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+
+
+def _base64(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, digit = divmod(number, 64)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
 def member(pk: Any) -> str:
-    """Zero-padded integers on SQL databases; ObjectId hex strings (whose leading bytes are a
-    timestamp, so they too sort by creation) on MongoDB."""
+    """An id as a member: base 64 (above) on SQL databases; on MongoDB the ObjectId's hex
+    string, whose leading bytes are a timestamp, so that it too sorts by creation."""
     if isinstance(pk, int):
-        return f"{pk:0{_DIGITS}d}" if pk < 10**_DIGITS else f"{_LARGE}{pk:019d}"
+        if 0 <= pk < 64**_WIDTH:
+            return _PAIRS[pk >> 24] + _PAIRS[(pk >> 12) & 4095] + _PAIRS[pk & 4095]
+        return _LARGE + _base64(pk, 11)
     return str(pk)
 
 
@@ -27,11 +45,12 @@ def text(value: bytes | str) -> str:
 def pk_of(value: bytes | str) -> int | str:
     """The id a member stands for: an int, or the ObjectId's hex string."""
     name = text(value)
-    if len(name) == _DIGITS and name.isdigit():
-        return int(name)
-    if name.startswith(_LARGE):
-        return int(name[1:])
-    return name
+    if len(name) == 24:  # an ObjectId
+        return name
+    number = 0
+    for char in name.removeprefix(_LARGE):
+        number = number * 64 + _VALUE[char]
+    return number
 
 
 class Keys:
@@ -40,6 +59,7 @@ class Keys:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.current = f"{prefix}:current"
+        self.filling = f"{prefix}:filling"
         self.building = f"{prefix}:building"
         self.generations = f"{prefix}:generations"
         self.misses = f"{prefix}:misses"

@@ -53,10 +53,6 @@ class RepairBusy(Exception):
     """Another process is repairing the index."""
 
 
-def _margin_ms() -> int:
-    return int(settings.LEADERBOARD_REPAIR_MARGIN_SECONDS * 1000)
-
-
 def repair(changed_since: Callable[[datetime], Iterable[list[Entry]]]) -> Repaired | None:
     """Apply the rows ``changed_since(moment)`` yields, from the live generation's watermark,
     then move the watermark to when this pass began and mark the generation ready.
@@ -76,7 +72,7 @@ def repair(changed_since: Callable[[datetime], Iterable[list[Entry]]]) -> Repair
                 return None
             generation = text(current)
             watermark = int(redis.get(keys.generation(generation) + "watermark") or 0)
-            since = datetime.fromtimestamp(max(0, watermark - _margin_ms()) / 1000, UTC)
+            since = datetime.fromtimestamp(max(0, watermark - health.margin_ms()) / 1000, UTC)
             rows = 0
             for chunk in changed_since(since):
                 apply(redis, chunk)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis import Redis
 
@@ -19,9 +18,8 @@ BATCH = 500
 LEASE_SECONDS = 120
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One user's state as the index needs it."""
+class Entry(NamedTuple):
+    """One user's state as the index needs it (a tuple: rebuilds make millions)."""
 
     pk: Any
     points: int
@@ -34,27 +32,28 @@ class RebuildInProgress(Exception):
     """Another rebuild is filling the index, or took over from this one."""
 
 
-def _batches(entries: Iterable[Entry]) -> Iterator[list[Any]]:
-    """The flat (member, points, version, age) quads that ``put.lua`` reads, a batch at a
-    time; empty points stand for a deletion."""
+def encode(entries: Iterable[Entry]) -> Iterator[list[Any]]:
+    """The flat (member, points, state) triples that ``put.lua`` reads, a batch at a time:
+    state is ``version * 256 + age``, or ``-version`` with empty points for a deletion."""
     entries = iter(entries)
     while batch := list(islice(entries, BATCH)):
         args: list[Any] = []
-        for entry in batch:
-            points = "" if entry.deleted else entry.points
-            args += [member(entry.pk), points, entry.version, entry.age]
+        for pk, points, version, age, deleted in batch:
+            if deleted:
+                args += (member(pk), "", -version)
+            else:
+                args += (member(pk), points, version * 256 + age)
         yield args
 
 
 def apply(redis: Redis, entries: Iterable[Entry], *, generation: str = "") -> None:
     """Send ``entries`` to the live index and to a rebuild under way, or, given a generation,
     to that rebuild only. Raises ``RebuildInProgress`` when that rebuild lost its lease."""
+
     prefix = health.keys().prefix
     pipe = redis.pipeline(transaction=False)
-    for args in _batches(entries):
+    for args in encode(entries):
         scripts.run("put", pipe, prefix, generation, LEASE_SECONDS, *args)
-    if generation and not pipe:  # nothing to load: still renew the lease
-        scripts.run("put", pipe, prefix, generation, LEASE_SECONDS)
     if any(applied == -1 for applied in pipe.execute()):
         raise RebuildInProgress
 

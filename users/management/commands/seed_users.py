@@ -1,6 +1,8 @@
 import random
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 
 import factory.random
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -8,17 +10,17 @@ from django.db import connection
 from tqdm import tqdm
 
 from users import ranking
+from users.bulk import NewUser, users_load
 from users.factories import UserFactory
 from users.models import MAX_POINTS, User
-from users.services import users_bulk_create
 from users.upkeep import leaderboard_rebuild
 
-# Faker spends about 130 µs on a name and an address, so a million users straight from the
-# factory would take minutes. The factory builds this many users once: the first seeded users
-# take them in turn (so no two share a name and an address), and the rest take a name and an
-# address from two independent draws among them, which gives POOL_SIZE² combinations at a
-# memory cost that does not grow with --count.
-POOL_SIZE = 10_000
+# The factory spends most of a millisecond on a user's Faker name and address, so a million
+# users straight from it would take a quarter of an hour. It builds this many users once: the
+# first seeded users take them in turn (so no two share a name and an address), and the rest
+# take a name, an address and an age from independent draws among them, which gives
+# POOL_SIZE² name and address pairs at a memory cost that does not grow with --count.
+POOL_SIZE = 5_000
 # Among this many users, one is a "star" with points in the top half of the range.
 USERS_PER_STAR = 100_000
 
@@ -37,12 +39,14 @@ def long_tailed_points(draw: random.Random, count: int, max_points: int) -> Iter
     star_points = dict(
         zip(sorted(draw.sample(range(count), stars)), draw.sample(top_half, stars), strict=True)
     )
-    mean = max(1.0, max_points / 10)
-    for i in range(count):
-        if i in star_points:
-            yield star_points[i]
-        else:
-            yield min(body_top, int(draw.expovariate(1 / mean)))
+    rate, draw_one = 1 / max(1.0, max_points / 10), draw.expovariate
+    for first in range(0, count, 10_000):
+        size = min(10_000, count - first)
+        batch = [min(body_top, int(draw_one(rate))) for _ in range(size)]
+        for i, points in star_points.items():
+            if first <= i < first + size:
+                batch[i - first] = points
+        yield from batch
 
 
 class Command(BaseCommand):
@@ -79,21 +83,42 @@ class Command(BaseCommand):
             factory.random.reseed_random(seed)  # Faker and factory_boy
         draw = random.Random(seed)  # noqa: S311 - sample data, not secrets
         pool = UserFactory.build_batch(min(count, POOL_SIZE))
+        names, addresses, ages = (
+            [getattr(u, field) for u in pool] for field in NewUser._fields[:3]
+        )
         points = long_tailed_points(draw, count, max_points)
 
-        def person(i: int) -> User:
-            if i < len(pool):
-                name, address, age = pool[i].name, pool[i].address, pool[i].age
-            else:
-                name, address = draw.choice(pool).name, draw.choice(pool).address
-                age = draw.choice(pool).age
-            return User(name=name, address=address, age=age, points=next(points))
+        def people(first: int, size: int) -> list[NewUser]:
+            """Users ``first`` to ``first + size``: the pool's own pairs, then draws."""
+            own = range(first, min(first + size, len(pool)))
+            drawn = size - len(own)
+            return list(
+                map(
+                    NewUser,
+                    [names[i] for i in own] + draw.choices(names, k=drawn),
+                    [addresses[i] for i in own] + draw.choices(addresses, k=drawn),
+                    [ages[i] for i in own] + draw.choices(ages, k=drawn),
+                    islice(points, size),
+                )
+            )
 
-        with tqdm(total=count, unit="users", desc="Seeding", file=sys.stderr) as bar:
-            for start in range(0, count, batch_size):
-                size = min(batch_size, count - start)
-                users_bulk_create([person(start + i) for i in range(size)], batch_size=size)
+        # The index takes each batch on a thread while the next is written to the database.
+        with (
+            tqdm(total=count, unit="users", desc="Seeding", file=sys.stderr) as bar,
+            ThreadPoolExecutor(1) as indexer,
+        ):
+            indexing: list[Future[None]] = []
+            for first in range(0, count, batch_size):
+                size = min(batch_size, count - first)
+                users_load(
+                    people(first, size),
+                    index=lambda entries: indexing.append(indexer.submit(ranking.put, entries)),
+                )
+                while len(indexing) > 1:
+                    indexing.pop(0).result()
                 bar.update(size)
+            for done in indexing:
+                done.result()
 
         self._refresh_planner_statistics()
         if ranking.status()["index"] == "missing":  # nothing to keep in step: build it whole

@@ -20,10 +20,11 @@ local function live(prefix)
   return G, flags[1] and 2 or 1, tonumber(flags[2] or '0')
 end
 
--- A user's state hash and field: users are bucketed a hundred (or 256) to a hash by their
--- member's last two characters, so that each hash stays in Redis's compact encoding.
+-- A user's state hash and field: users share a hash with the members that differ from theirs
+-- in the last character only (64 of them; 16 for ObjectIds), so that each hash stays in
+-- Redis's compact encoding. keys.py and rebuild.py follow the same rule.
 local function state_key(G, member)
-  return G .. 's:' .. string.sub(member, 1, -3), string.sub(member, -2)
+  return G .. 's:' .. string.sub(member, 1, -2), string.sub(member, -1)
 end
 
 -- The state the generation holds for a member: version, age, and whether it is live.

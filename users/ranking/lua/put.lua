@@ -1,14 +1,17 @@
--- Record users' states. ARGV: prefix, target, then (member, points, version, age) quads;
--- empty points mean a deleted user.
+-- Record users' states. ARGV: prefix, target, lease, then (member, points, state) triples:
+-- state is version * 256 + age, or -version with empty points for a deleted user (the
+-- encoding the state hashes keep; see common.lua).
 --
 -- target '' applies to the live generation and to one being rebuilt; a generation id
 -- applies to that generation only, while it is the one being rebuilt (a rebuild's own fill),
--- and refreshes its lease. Returns how many states were newer than the ones held, or -1 when
+-- and renews its lease. Returns how many states were newer than the ones held, or -1 when
 -- the targeted rebuild is no longer the current one.
 --
 -- A state lands only when its version is newer than the one held, so writes may arrive late,
 -- twice or out of order, from any process, and the index still ends equal to the database.
 -- The board, the states, the per-score aggregates and the fingerprint change together.
+-- States are read with one HMGET per bucket and the board written with one ZADD, so a batch
+-- of hundreds (a rebuild, a repair, seeding) costs tens of calls rather than thousands.
 local prefix, target, lease = ARGV[1], ARGV[2], ARGV[3]
 local building = redis.call('GET', prefix .. ':building')
 local targets = {}
@@ -30,53 +33,137 @@ end
 
 local time = redis.call('TIME')
 local now = time[1] * 1000 + math.floor(time[2] / 1000)
-local applied = 0
 
-for _, g in ipairs(targets) do
-  local G = generation(prefix, g)
+-- Calls a command with `head` and then `items`, at most `size` items to a call (Lua's
+-- unpack has a limit on how many values it spreads).
+local function call_in_parts(command, key, items, size)
+  for first = 1, #items, size do
+    redis.call(command, key, unpack(items, first, math.min(first + size - 1, #items)))
+  end
+end
+
+local function apply(G)
   local board = G .. 'board'
-  -- Per-score deltas of the count and the age sum, and of the fingerprint, written once per
-  -- call rather than once per user.
-  local counts, ages = {}, {}
-  local fp = {n = 0, points = 0, versions = 0, ages = 0}
-  local function account(points, version, age, sign)
-    counts[points] = (counts[points] or 0) + sign
-    ages[points] = (ages[points] or 0) + sign * age
-    fp.n = fp.n + sign
-    fp.points = fp.points + sign * points
-    fp.versions = fp.versions + sign * version
-    fp.ages = fp.ages + sign * age
+  -- 1. What the generation holds for every member of the batch, a bucket at a time.
+  -- Members arrive mostly in id order, so consecutive ones share a bucket.
+  local key_of, field_of, fields_of, keys = {}, {}, {}, {}
+  local last_bucket, key = nil, nil
+  for i = 4, #ARGV, 3 do
+    local member = ARGV[i]
+    local bucket = string.sub(member, 1, -2)
+    if bucket ~= last_bucket then
+      last_bucket, key = bucket, G .. 's:' .. bucket
+      if not fields_of[key] then
+        fields_of[key] = {}
+        keys[#keys + 1] = key
+      end
+    end
+    local field = string.sub(member, -1)
+    key_of[i], field_of[i] = key, field
+    local fields = fields_of[key]
+    fields[#fields + 1] = field
+  end
+  local held = {}
+  for _, k in ipairs(keys) do
+    local raws = redis.call('HMGET', k, unpack(fields_of[k]))
+    local values = {}
+    for j, field in ipairs(fields_of[k]) do
+      values[field] = raws[j] and tonumber(raws[j]) or nil
+    end
+    held[k] = values
   end
 
-  for i = 4, #ARGV, 4 do
-    local member, points, version, age = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]),
-      tonumber(ARGV[i + 3])
-    local held_version, held_age, held_live = state_of(G, member)
+  -- 2. Decide, in order, which states are newer; work out what changes.
+  local points_of = {}  -- members' points as this batch leaves them (false: off the board)
+  local writes, changed = {}, {}  -- state fields to set, per key
+  local counts, ages = {}, {}  -- per-score deltas of the count and the age sum
+  local fp_n, fp_points, fp_versions, fp_ages = 0, 0, 0, 0
+  local tombstoned, revived = {}, {}
+  local applied = 0
+  for i = 4, #ARGV, 3 do
+    local member, k, field = ARGV[i], key_of[i], field_of[i]
+    local state = tonumber(ARGV[i + 2])
+    local version = state < 0 and -state or math.floor(state / 256)
+    local raw = held[k][field]
+    local held_version, held_age, held_live = -1, 0, false
+    if raw then
+      if raw < 0 then
+        held_version = -raw
+      else
+        held_version, held_age, held_live = math.floor(raw / 256), raw % 256, true
+      end
+    end
     if version > held_version then
       applied = applied + 1
       if held_live then
-        local score = redis.call('ZSCORE', board, member)
-        if score then
-          account(-tonumber(score), held_version, held_age, -1)
+        local points = points_of[member]
+        if points == nil then
+          local score = redis.call('ZSCORE', board, member)
+          points = score and -tonumber(score) or false
+        end
+        if points then
+          counts[points] = (counts[points] or 0) - 1
+          ages[points] = (ages[points] or 0) - held_age
+          fp_n, fp_points = fp_n - 1, fp_points - points
+          fp_versions, fp_ages = fp_versions - held_version, fp_ages - held_age
         end
       end
-      local key, field = state_key(G, member)
-      if points == '' then
-        redis.call('ZREM', board, member)
-        redis.call('HSET', key, field, string.format('%d', -version))
-        redis.call('ZADD', G .. 'tombstones', now, member)
+      if ARGV[i + 1] == '' then
+        points_of[member] = false
+        tombstoned[member], revived[member] = true, nil
       else
-        points = tonumber(points)
-        redis.call('ZADD', board, -points, member)
-        redis.call('HSET', key, field, string.format('%d', version * 256 + age))
+        local points, age = tonumber(ARGV[i + 1]), state % 256
+        points_of[member] = points
         if held_version >= 0 and not held_live then
-          redis.call('ZREM', G .. 'tombstones', member)
+          revived[member], tombstoned[member] = true, nil
         end
-        account(points, version, age, 1)
+        counts[points] = (counts[points] or 0) + 1
+        ages[points] = (ages[points] or 0) + age
+        fp_n, fp_points = fp_n + 1, fp_points + points
+        fp_versions, fp_ages = fp_versions + version, fp_ages + age
       end
+      held[k][field] = state
+      local pending = writes[k]
+      if not pending then
+        pending = {}
+        writes[k] = pending
+        changed[#changed + 1] = k
+      end
+      -- Field-value pairs: if a member comes twice, HSET keeps the later pair.
+      pending[#pending + 1] = field
+      pending[#pending + 1] = ARGV[i + 2]
     end
   end
+  if applied == 0 then
+    return 0
+  end
+  local fp = {n = fp_n, points = fp_points, versions = fp_versions, ages = fp_ages}
 
+  -- 3. Write it all.
+  local add, remove = {}, {}
+  for member, points in pairs(points_of) do
+    if points then
+      add[#add + 1] = -points
+      add[#add + 1] = member
+    else
+      remove[#remove + 1] = member
+    end
+  end
+  call_in_parts('ZADD', board, add, 1000)
+  call_in_parts('ZREM', board, remove, 1000)
+  for _, key in ipairs(changed) do
+    redis.call('HSET', key, unpack(writes[key]))
+  end
+  local stamped, unstamped = {}, {}
+  for member in pairs(tombstoned) do
+    stamped[#stamped + 1] = now
+    stamped[#stamped + 1] = member
+  end
+  for member in pairs(revived) do
+    unstamped[#unstamped + 1] = member
+  end
+  call_in_parts('ZADD', G .. 'tombstones', stamped, 1000)
+  call_in_parts('ZREM', G .. 'tombstones', unstamped, 1000)
   for points, delta in pairs(counts) do
     if delta ~= 0 or ages[points] ~= 0 then
       local field = string.format('%d', points)
@@ -96,5 +183,11 @@ for _, g in ipairs(targets) do
       redis.call('HINCRBY', G .. 'fp', name, string.format('%d', delta))
     end
   end
+  return applied
+end
+
+local applied = 0
+for _, g in ipairs(targets) do
+  applied = apply(generation(prefix, g))
 end
 return applied

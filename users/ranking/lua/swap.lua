@@ -1,5 +1,5 @@
 -- Make a rebuilt generation the live one. ARGV: prefix, generation, misses when the rebuild
--- began, watermark (epoch ms when it began). Returns {previous generation or '', ready}, or
+-- began, watermark (epoch ms when it was opened to writers). Returns {previous generation or '', ready}, or
 -- false when the rebuild lost its lease.
 --
 -- The swap is one SET: readers move to the new generation at once, and never see a partly
