@@ -18,17 +18,20 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-## run: serve the whole service (web, Celery worker and beat) on http://$(HOST):$(PORT)/
+# `serve` supervises the embedded Redis itself; the steps before it need none.
+SERVE := EMBEDDED_REDIS=supervised
+
+## run: serve the whole service (web, Celery worker and beat, Redis) on http://$(HOST):$(PORT)/
 run: $(VENV)/.runtime
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py serve
+	$(SERVE) $(PY) manage.py migrate --noinput
+	$(SERVE) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(SERVE) $(PY) manage.py serve
 
 ## dev: the same, restarting the web server when the code changes
 dev: $(VENV)/.runtime
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	DEBUG=true $(PY) manage.py serve --reload
+	$(SERVE) $(PY) manage.py migrate --noinput
+	$(SERVE) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(SERVE) DEBUG=true $(PY) manage.py serve --reload
 
 ## test: the whole suite, on the embedded default unless DATABASE_URL / REDIS_URL are set
 test: $(VENV)/.dev

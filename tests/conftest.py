@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,14 @@ class DisposableRedis:
 
     def stop(self) -> None:
         embedded_redis.stop(self.directory)
+
+    def wipe(self) -> None:
+        """Lose what the stopped server kept on disk, as a Redis without persistence would."""
+        for kept in self.directory.glob("appendonly*"):
+            if kept.is_dir():
+                shutil.rmtree(kept)
+            else:
+                kept.unlink()
 
 
 @pytest.fixture

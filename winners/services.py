@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import enum
-import logging
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from users.models import User
 
 from .models import Winner
-
-logger = logging.getLogger(__name__)
 
 SLOT = timedelta(minutes=5)
 
@@ -23,6 +22,11 @@ class Outcome(enum.StrEnum):
     TIE = "tie"
     EMPTY = "empty"
     ALREADY_DECLARED = "already declared"
+    LATE = "late"
+
+
+def _points(points: int) -> str:
+    return f"{points:,} point{'' if points == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -30,21 +34,36 @@ class Decision:
     outcome: Outcome
     slot: datetime
     winner: Winner | None = None
+    looked_at: datetime | None = None
 
     def __str__(self) -> str:
-        slot = f"{self.slot:%Y-%m-%d %H:%M} UTC"
+        slot = f"Slot {self.slot:%Y-%m-%d %H:%M} UTC"
+        # Names are quoted (JSON escapes): whatever a name holds, it cannot end this line or
+        # pass for another.
         match self.outcome:
             case Outcome.DECLARED:
                 assert self.winner is not None
-                points = self.winner.points
-                noun = "point" if points == 1 else "points"
-                return f"Slot {slot}: {self.winner.user.name} wins with {points} {noun}."
-            case Outcome.TIE:
-                return f"Slot {slot}: a tie for the highest points, so no winner."
-            case Outcome.EMPTY:
-                return f"Slot {slot}: nobody is on the board, so no winner."
+                return f"{slot}: {_who(self.winner)} wins with {_points(self.winner.points)}."
             case Outcome.ALREADY_DECLARED:
-                return f"Slot {slot}: a winner was already declared."
+                assert self.winner is not None
+                return (
+                    f"{slot}: already won by {_who(self.winner)} with "
+                    f"{_points(self.winner.points)}."
+                )
+            case Outcome.TIE:
+                return f"{slot}: a tie for the highest points, so no winner."
+            case Outcome.EMPTY:
+                return f"{slot}: nobody is on the board, so no winner."
+            case Outcome.LATE:
+                assert self.looked_at is not None
+                return (
+                    f"{slot}: the tick arrived at {self.looked_at:%H:%M:%S} UTC, after its slot "
+                    "was over; dropped."
+                )
+
+
+def _who(winner: Winner) -> str:
+    return f"{json.dumps(winner.user.name)} (user {winner.user.pk})"
 
 
 def slot_start(moment: datetime) -> datetime:
@@ -53,25 +72,25 @@ def slot_start(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
 
 
-def winner_declare(*, at: datetime) -> Decision:
-    """Look at the board now and store a winner for the slot of ``at`` if exactly one user has
-    the highest points. At most one winner per slot, however often or wherever this runs."""
+def winner_declare(*, at: datetime, now: datetime | None = None) -> Decision:
+    """Look at the board now and store a winner for the slot of ``at`` (when the tick was
+    scheduled) if exactly one user has the highest points. At most one winner per slot,
+    however often or wherever this runs; a tick that arrives after its slot is over is
+    dropped rather than credited to a later slot."""
     slot = slot_start(at)
+    now = now or timezone.now()
+    if now >= slot + SLOT:
+        return Decision(Outcome.LATE, slot, looked_at=now)
     top_two = list(User.objects.alive().in_leaderboard_order()[:2])
     if not top_two:
-        decision = Decision(Outcome.EMPTY, slot)
-    elif len(top_two) == 2 and top_two[0].points == top_two[1].points:
-        decision = Decision(Outcome.TIE, slot)
-    else:
-        leader = top_two[0]
-        try:
-            with transaction.atomic():
-                winner = Winner.objects.create(
-                    user=leader, points=leader.points, won_at=at, slot=slot
-                )
-        except IntegrityError:  # the slot's UniqueConstraint: someone declared it first
-            decision = Decision(Outcome.ALREADY_DECLARED, slot)
-        else:
-            decision = Decision(Outcome.DECLARED, slot, winner)
-    logger.info("%s", decision)
-    return decision
+        return Decision(Outcome.EMPTY, slot)
+    if len(top_two) == 2 and top_two[0].points == top_two[1].points:
+        return Decision(Outcome.TIE, slot)
+    leader = top_two[0]
+    try:
+        with transaction.atomic():
+            winner = Winner.objects.create(user=leader, points=leader.points, won_at=now, slot=slot)
+    except IntegrityError:  # the slot's UniqueConstraint: someone declared it first
+        holder = Winner.objects.select_related("user").get(slot=slot)
+        return Decision(Outcome.ALREADY_DECLARED, slot, holder)
+    return Decision(Outcome.DECLARED, slot, winner)

@@ -42,9 +42,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Anonymous board reads: kept a second, with an ETag; see the class. Early, so that a
+    # kept answer skips the rest of the stack; after CommonMiddleware, which checks the host.
     "django.middleware.common.CommonMiddleware",
-    # ETags on every GET, and a 304 for a matching If-None-Match (anonymous board reads).
-    "django.middleware.http.ConditionalGetMiddleware",
+    "leaderboard.middleware.AnonymousReadCache",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -75,7 +76,7 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the writer; the busy timeout and IMMEDIATE transactions
         # make the web workers, Celery and the commands queue for the write lock instead of
@@ -91,11 +92,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis ----------------------------------------------------------------------------------
-# With no REDIS_URL, the project starts its own redis-server on var/redis.sock.
+# With no REDIS_URL, the project runs its own redis-server on var/redis.sock: `make run`
+# supervises it (and says so with EMBEDDED_REDIS=supervised); a command run on its own starts
+# it on first use.
 REDIS_URL = env("REDIS_URL", default="")
 EMBEDDED_REDIS_DIR = Path(env("EMBEDDED_REDIS_DIR", default=str(VAR_DIR)))
 if not REDIS_URL:
-    REDIS_URL = f"unix://{embedded_redis.ensure_running(EMBEDDED_REDIS_DIR)}?db=0"
+    if env("EMBEDDED_REDIS", default="") == "supervised":
+        _socket = embedded_redis.prepare(EMBEDDED_REDIS_DIR)
+    else:
+        _socket = embedded_redis.ensure_running(EMBEDDED_REDIS_DIR)
+    REDIS_URL = f"unix://{_socket}?db=0"
 
 CACHES = {
     "default": {
@@ -125,6 +132,9 @@ LEADERBOARD_TOMBSTONE_SECONDS = env.float("LEADERBOARD_TOMBSTONE_SECONDS", defau
 # and the grouped view's GROUP BY is reused by each process for the second figure.
 LEADERBOARD_FALLBACK_SECONDS = env.float("LEADERBOARD_FALLBACK_SECONDS", default=1.5)
 LEADERBOARD_FALLBACK_REUSE_SECONDS = env.float("LEADERBOARD_FALLBACK_REUSE_SECONDS", default=2)
+# How long an anonymous read of the board may be reused (by each web process, a browser, a
+# CDN): the contract allows up to 2 seconds.
+LEADERBOARD_PUBLIC_CACHE_SECONDS = env.int("LEADERBOARD_PUBLIC_CACHE_SECONDS", default=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=embedded_redis.celery_url(REDIS_URL))
@@ -160,7 +170,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["leaderboard.api.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "leaderboard.api.LimitOffsetPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "leaderboard.api.exception_handler",
+    "EXCEPTION_HANDLER": "leaderboard.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -191,4 +201,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Celery says "received" and "succeeded" for every task at INFO: with the index repaired
+    # every 10 seconds, that would bury what the tasks themselves log.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+    },
 }

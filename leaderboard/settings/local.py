@@ -1,9 +1,14 @@
 """The embedded default: what `make run`, `make dev` and the management commands use."""
 
+import os
 import secrets
 
-from .base import *  # noqa: F403
-from .base import HOST, VAR_DIR, env
+# Everything a process writes under var/ (the SQLite file with live sessions, the secret key,
+# Redis's append-only file) is readable by its owner only.
+os.umask(0o077)
+
+from .base import *  # noqa: E402, F403
+from .base import HOST, VAR_DIR, env  # noqa: E402
 
 
 def _local_secret_key() -> str:

@@ -34,3 +34,6 @@ LEADERBOARD_REDIS_RETRY_SECONDS = 0.0
 # Tests read the grouped view's fallback right after each write; the reuse has a test of
 # its own.
 LEADERBOARD_FALLBACK_REUSE_SECONDS = 0.0
+# Tests read the board right after they change it; the reuse of anonymous reads has tests of
+# its own (tests/leaderboard/test_middleware.py).
+LEADERBOARD_PUBLIC_CACHE_SECONDS = 0

@@ -16,22 +16,23 @@ def test_winners_are_listed_newest_first_in_the_contract_shape(api):
     for i, user in enumerate(users):
         user.points = 100 + i
         user.save()
-        winner_declare(at=START + timedelta(minutes=5 * i))
+        winner_declare(at=START + timedelta(minutes=5 * i), now=START + timedelta(minutes=5 * i))
 
     body = api.get("/api/winners/").json()
 
     assert body["count"] == 3
     assert [w["user"]["id"] for w in body["results"]] == [u.pk for u in reversed(users)]
     newest = body["results"][0]
-    assert set(newest) == {"id", "user", "points", "won_at"}
+    assert set(newest) == {"id", "user", "points", "slot", "won_at"}
     assert newest["user"] == {"id": users[2].pk, "name": users[2].name}
     assert newest["points"] == 102
     assert datetime.fromisoformat(newest["won_at"]) == START + timedelta(minutes=10)
+    assert datetime.fromisoformat(newest["slot"]) == START + timedelta(minutes=10)
 
 
 def test_a_winner_keeps_its_name_and_points_after_the_user_is_deleted(api, writer):
     user = UserFactory(name="Grace", points=42)
-    winner_declare(at=START)
+    winner_declare(at=START, now=START)
 
     assert writer.delete(f"/api/users/{user.pk}/").status_code == 204
 
@@ -53,3 +54,16 @@ def test_winners_are_paginated(api):
 
 def test_winners_are_read_only_over_the_api(writer):
     assert writer.post("/api/winners/", {}, format="json").status_code == 405
+
+
+def test_winners_filter_by_user(api):
+    ada, bob = UserFactory(points=5), UserFactory(points=1)
+    for i, user in enumerate([ada, bob, ada]):
+        WinnerFactory(user=user, won_at=START + timedelta(minutes=5 * i))
+
+    mine = api.get(f"/api/winners/?user={ada.pk}").json()
+
+    assert mine["count"] == 2
+    assert {w["user"]["id"] for w in mine["results"]} == {ada.pk}
+    assert api.get("/api/winners/?user=999999").json()["count"] == 0
+    assert api.get("/api/winners/?user=abc").json()["count"] == 0

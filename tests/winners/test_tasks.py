@@ -29,7 +29,7 @@ def test_the_worker_declares_a_unique_top(celery_worker):
 
     message = declare_winner.delay().get(timeout=30)
 
-    assert f"{top.name} wins with 9 points" in message
+    assert f'"{top.name}" (user {top.pk}) wins with 9 points' in message
     winner = Winner.objects.get()
     assert (winner.user_id, winner.points) == (top.pk, 9)
     assert abs((datetime.now(UTC) - winner.won_at).total_seconds()) < 30
@@ -41,7 +41,7 @@ def test_three_runs_in_one_slot_store_one_row(celery_worker):
 
     messages = [declare_winner.delay(at=at).get(timeout=30) for _ in range(3)]
 
-    assert [m.endswith("already declared.") for m in messages] == [False, True, True]
+    assert ["already won by" in m for m in messages] == [False, True, True]
     assert Winner.objects.count() == 1
 
 
@@ -70,8 +70,12 @@ def test_two_processes_at_once_store_exactly_one_row():
     outputs = [run.communicate(timeout=120) for run in runs]
 
     assert [run.returncode for run in runs] == [0, 0], outputs
-    said = {out.strip().split(": ", 1)[1] for out, _ in outputs}
-    assert said == {"a winner was already declared.", f"{top.name} wins with 9 points."}
+    said = sorted(out.strip().split(": ", 1)[1] for out, _ in outputs)
+    assert said == [
+        f'"{top.name}" (user {top.pk}) wins with 9 points.',
+        f'already won by "{top.name}" (user {top.pk}) with 9 points.',
+    ]
+    assert all(out.count("\n") == 1 for out, _ in outputs)  # each run prints once
     assert Winner.objects.count() == 1
 
 
@@ -83,15 +87,19 @@ def wait_until_well_inside_a_slot() -> None:
         time.sleep(left + 1)
 
 
-def test_the_command_prints_its_decision(capsys):
+def test_the_command_prints_its_decision_once(capsys):
     top = UserFactory(points=2)
+    wait_until_well_inside_a_slot()
+    slot = slot_start(datetime.now(UTC))
 
     call_command("declare_winner")
 
-    assert f"{top.name} wins with 2 points." in capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        f'Slot {slot:%Y-%m-%d %H:%M} UTC: "{top.name}" (user {top.pk}) wins with 2 points.\n'
+    )
 
 
-def test_the_job_is_scheduled_every_300_seconds_after_a_fresh_migrate(tmp_path):
+def test_the_jobs_are_scheduled_after_a_fresh_migrate(tmp_path):
     env = {**subprocess_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
     run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "check": True}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
@@ -105,13 +113,19 @@ def test_the_job_is_scheduled_every_300_seconds_after_a_fresh_migrate(tmp_path):
             "0",
             "-c",
             "from django_celery_beat.models import PeriodicTask as P;"
-            "[print(t.task, t.enabled, t.interval.every, t.interval.period)"
-            " for t in P.objects.all()]",
+            "[print(t.task, t.enabled, t.interval and t.interval.every,"
+            " t.crontab and t.crontab.minute, t.crontab and t.crontab.timezone, t.expire_seconds)"
+            " for t in P.objects.order_by('task')]",
         ],
         **run,
-    ).stdout.split()
+    ).stdout.splitlines()
 
-    assert listed == ["winners.tasks.declare_winner", "True", "300", "seconds"]
+    assert listed == [
+        "users.tasks.check_leaderboard True None 2-59/5 UTC 300",
+        "users.tasks.repair_leaderboard True 10 None None 10",
+        # At the slot boundaries (12:00, 12:05, ... UTC); a tick expires with its slot.
+        "winners.tasks.declare_winner True None */5 UTC 300",
+    ]
 
 
 def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():

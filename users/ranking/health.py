@@ -2,9 +2,11 @@
 
 Reads that cannot use the index return None and the caller asks the database. Writes that
 cannot reach it are not lost: the row's ``updated_at`` is after the index's watermark, so the
-next repair applies it (see ``repair.py``). This process also remembers the miss, and at its
-next contact with Redis counts it (a rebuild that began earlier then does not claim to be
-ready) and asks for a repair at once rather than at the next scheduled one.
+next repair applies it (see ``repair.py``). This process also remembers when it first missed
+one. At its next contact with Redis it counts the miss (a rebuild that began earlier then does
+not claim to be ready) and asks for a repair at once rather than at the next scheduled one;
+and until the index's watermark passes that moment, its own reads go to the database, so that
+it always sees its own writes. Other processes keep using the index meanwhile.
 
 What to do about a missing or doubtful index is not decided here: the app registers a
 callback (``on_request``), which queues the Celery task, so that this package needs no import
@@ -36,10 +38,12 @@ Request = Literal["repair", "rebuild"]
 
 class _Health:
     """This process's view of Redis: when to try it again after it failed to answer, and
-    whether the index missed one of this process's writes meanwhile."""
+    when the index first missed one of this process's writes (epoch ms) and whether that
+    was reported yet."""
 
     retry_at = 0.0
-    missed_write = False
+    missed_at: int | None = None
+    reported = True
     requester: Callable[[Request], object] | None = None
 
 
@@ -62,23 +66,30 @@ def on_request(requester: Callable[[Request], object]) -> None:
 def call(operation: Callable[[Redis], T], *, is_write: bool = False) -> T | None:
     """Run one operation against Redis; None when Redis is away (and we note it)."""
     if time.monotonic() < _health.retry_at:
-        _health.missed_write |= is_write
+        if is_write:
+            _missed()
         return None
     try:
         redis = client()
-        if _health.missed_write:
+        if not _health.reported:
             _report_miss(redis)
         return operation(redis)
     except RedisError as exc:
         logger.warning("Redis did not answer (%s); serving from the database.", exc)
         _health.retry_at = time.monotonic() + settings.LEADERBOARD_REDIS_RETRY_SECONDS
-        _health.missed_write |= is_write
+        if is_write:
+            _missed()
         return None
+
+
+def _missed() -> None:
+    _health.missed_at = _health.missed_at or now_ms()
+    _health.reported = False
 
 
 def _report_miss(redis: Redis) -> None:
     redis.incr(keys().misses)
-    _health.missed_write = False
+    _health.reported = True
     logger.warning("The ranking index missed writes while Redis was away; repairing it.")
     request(redis, "repair")
 
@@ -104,6 +115,11 @@ def usable(redis: Redis, status: int, watermark: int) -> bool:
         if not redis.exists(keys().building):
             request(redis, "rebuild")
         return False
+    if _health.missed_at is not None:
+        if watermark <= _health.missed_at:  # not repaired past this process's own miss yet
+            request(redis, "repair")
+            return False
+        _health.missed_at = None
     # An index not repaired for a while may hold a miss nobody has repaired: whatever a write
     # missed is repaired within this bound, or reads stop trusting the index.
     lag_ms = time.time() * 1000 - watermark
@@ -126,3 +142,4 @@ def now_ms() -> int:
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
     if setting in {"CACHES", "LEADERBOARD_INDEX_PREFIX"}:
         _health.retry_at = 0.0
+        _health.missed_at, _health.reported = None, True

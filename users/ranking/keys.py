@@ -17,6 +17,7 @@ _LARGE = "~"
 
 # Every pair of digits, so that six digits take three lookups (a rebuild encodes millions).
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+_PAIR_VALUE = {pair: value for value, pair in enumerate(_PAIRS)}
 
 
 def _base64(number: int, width: int) -> str:
@@ -45,6 +46,10 @@ def text(value: bytes | str) -> str:
 def pk_of(value: bytes | str) -> int | str:
     """The id a member stands for: an int, or the ObjectId's hex string."""
     name = text(value)
+    if len(name) == _WIDTH:
+        return (
+            (_PAIR_VALUE[name[:2]] << 24) | (_PAIR_VALUE[name[2:4]] << 12) | _PAIR_VALUE[name[4:]]
+        )
     if len(name) == 24:  # an ObjectId
         return name
     number = 0

@@ -1,26 +1,23 @@
 """Register the winner job with Celery beat, so a fresh install needs no manual step.
 
-Operators change or pause it in the admin (Periodic tasks); this migration does not touch a
-task that already exists.
+Operators change or pause it in the admin (Periodic tasks). Re-applying this migration
+reuses whichever 300-second interval exists (winners 0003 then moves the job to the slot
+boundaries).
 """
 
 from django.db import migrations
 
+from leaderboard.beat import schedule, unschedule
+
 TASK_NAME = "Declare the winner every 5 minutes"
 
 
-def schedule(apps, schema_editor):  # type: ignore[no-untyped-def]
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_300s, _ = IntervalSchedule.objects.get_or_create(every=300, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name=TASK_NAME,
-        defaults={"task": "winners.tasks.declare_winner", "interval": every_300s},
-    )
+def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    schedule(apps, name=TASK_NAME, task="winners.tasks.declare_winner", every_seconds=300)
 
 
-def unschedule(apps, schema_editor):  # type: ignore[no-untyped-def]
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    unschedule(apps, name=TASK_NAME)
 
 
 class Migration(migrations.Migration):
@@ -29,4 +26,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,53 @@
+"""Entries of Celery beat's schedule, for the data migrations that create them.
+
+Each works on the historical models a migration passes in, so that it can be re-applied
+(after a rollback, or on a database that already holds a similar schedule) without finding
+two rows where it expects one.
+"""
+
+from typing import Any
+
+
+def schedule(
+    apps: Any,
+    *,
+    name: str,
+    task: str,
+    every_seconds: int | None = None,
+    minute: str | None = None,
+    expire_seconds: int | None = None,
+) -> None:
+    """Create or update the periodic task ``name``: every ``every_seconds``, or on a UTC
+    crontab ``minute`` field (every hour, every day)."""
+    periodic_task = apps.get_model("django_celery_beat", "PeriodicTask")
+    when: dict[str, Any]
+    if every_seconds is not None:
+        when = {"interval": _row(apps, "IntervalSchedule", every=every_seconds, period="seconds")}
+        when["crontab"] = None
+    else:
+        crontab = _row(
+            apps,
+            "CrontabSchedule",
+            minute=minute,
+            hour="*",
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        when = {"crontab": crontab, "interval": None}
+    periodic_task.objects.update_or_create(
+        name=name,
+        defaults={"task": task, "expire_seconds": expire_seconds, **when},
+    )
+
+
+def unschedule(apps: Any, *, name: str) -> None:
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+
+def _row(apps: Any, model: str, **fields: Any) -> Any:
+    """The first row with ``fields``, created if there is none: an operator may have added an
+    equal one, which ``get_or_create`` would trip over."""
+    rows = apps.get_model("django_celery_beat", model).objects
+    return rows.filter(**fields).order_by("pk").first() or rows.create(**fields)

@@ -1,0 +1,22 @@
+"""gunicorn's settings, the same for `make run`, the Dockerfile and docker-compose.
+
+Threaded workers (gthread), two processes of four threads by default, measured best of the
+sync and threaded layouts tried on 2 cores (benchmarks/RESULTS.md). A thread waiting on Redis
+or the database lets the others run, and a slow client holds one thread, not a process.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# A worker that stops answering its master for this long is replaced.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# One line per request costs a tenth of a cheap request; ACCESS_LOG=1 turns it on.
+accesslog = "-" if os.environ.get("ACCESS_LOG", "") not in {"", "0", "false"} else None
+errorlog = "-"
+# Behind a proxy (docker-compose's nginx), trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
