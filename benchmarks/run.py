@@ -1,131 +1,338 @@
-"""Figures at scale: seed N users, rebuild the index, then load the read API over HTTP.
+"""Figures at scale: seed users, rebuild the index, then load the API with wrk, served by
+`manage.py serve`, the command behind `make run`.
 
-    make benchmark                                   # 1M users, SQLite + embedded Redis
-    make benchmark BENCHMARK_ARGS="--users 100000"
-    make benchmark BENCHMARK_ARGS="--database-url postgres://postgres@127.0.0.1:5432/bench \\
-                                   --redis-url redis://127.0.0.1:6379/9"
+    make benchmark                                  # 1M users, SQLite and the embedded Redis
+    make benchmark BENCHMARK_ARGS="--sizes 100000,1000000,10000000 \\
+        --database-url postgres://postgres@127.0.0.1:5432/bench \\
+        --redis-url redis://127.0.0.1:6379/9"
+    make benchmark BENCHMARK_ARGS="--smoke"         # 10k users, 2 s a scenario (CI)
 
-The database and the Redis database it is given are WIPED. Without URLs it uses its own
-SQLite file and its own embedded Redis under var/bench/, apart from `make run`'s.
+The database and the Redis database it is given are WIPED. Without URLs it uses an SQLite
+file and an embedded Redis of its own under var/bench/, apart from `make run`'s.
+
+Every endpoint is measured with wrk (Debian's package) from the same machine, so the load
+generator shares the CPUs with the server: the figures are a floor. /healthz is measured in
+the same state as the floor, and each endpoint is also given as a ratio to it. Throttling is
+off for the run (one address sending thousands of requests a second is what it stops); its
+cost is measured separately (--throttle-cost).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import contextlib
 import json
-import multiprocessing
 import os
 import random
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from leaderboard import embedded_redis  # noqa: E402
-
 BENCH_DIR = ROOT / "var" / "bench"
+RESULTS = Path(__file__).resolve().parent / "results"
+PATHS_LUA = Path(__file__).resolve().parent / "wrk" / "paths.lua"
+
+
+@dataclass
+class Load:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Size:
+    users: int
+    seed_s: float = 0.0
+    seed_rss_mb: float = 0.0
+    rebuild_s: float = 0.0
+    rebuild_rss_mb: float = 0.0
+    rebuild_longest_stall_ms: float = 0.0
+    redis_bytes_per_user: dict[str, float] = field(default_factory=dict)
+    winner_job_p50_ms: float = 0.0
+    loads: dict[str, Load] = field(default_factory=dict)
+    index_differences_after_writes: int | None = None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--sizes", default="1000000", help="comma-separated board sizes")
     parser.add_argument("--database-url", help="a database to wipe and use (default: SQLite)")
     parser.add_argument("--redis-url", help="a Redis database to wipe and use (default: embedded)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per read scenario")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per scenario")
+    parser.add_argument("--connections", type=int, default=16, help="wrk's connections")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--smoke", action="store_true", help="10k users, 2 s a scenario")
+    parser.add_argument(
+        "--throttle-cost", action="store_true", help="also measure reads with throttling on"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the users already there (no wipe, no seed)"
+    )
+    parser.add_argument("--only", help="run only the scenarios whose names contain this")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.seconds, args.connections = "10000", 2.0, 8
+    sizes = [int(s) for s in args.sizes.split(",")]
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leaderboard.settings.local"}
+    env = _environment(args)
+    db_kind = "PostgreSQL" if "postgres" in env["DATABASE_URL"] else "SQLite"
+    redis_kind = "Redis at --redis-url" if args.redis_url else "the embedded Redis"
+    loader = "wrk" if shutil.which("wrk") else "a Python load generator (install wrk!)"
+    print(f"# {db_kind} with {redis_kind}, {os.cpu_count()} CPUs, loaded by {loader}\n")
+    if not shutil.which("wrk"):
+        print("wrk is not installed (Debian: apt-get install wrk); the Python load generator")
+        print("competes with the server for the same CPUs, so its figures are lower.\n")
+
+    if not args.keep:
+        _wipe(env, args)
+    bench = Bench(env, args)
+    results: list[Size] = []
+    with bench.serving():
+        for users in sizes:
+            results.append(bench.measure(users))
+            _print_size(results[-1], args)
+        if args.throttle_cost:
+            bench.throttle_cost()
+    _print_growth(results)
+    _write(results, args, db_kind)
+
+
+def _environment(args: argparse.Namespace) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leaderboard.settings.local",
+        "VAR_DIR": str(BENCH_DIR),
+        "HOST": "127.0.0.1",
+        "PORT": str(args.port),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "THROTTLE_ANON": "off",
+        "THROTTLE_WRITES": "off",
+    }
     env.pop("DEBUG", None)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     else:
-        shutil.rmtree(BENCH_DIR / "db", ignore_errors=True)
-        (BENCH_DIR / "db").mkdir(parents=True)
-        env["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / 'db' / 'bench.sqlite3'}"
+        env["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}"
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     else:
+        env.pop("REDIS_URL", None)
         env["EMBEDDED_REDIS_DIR"] = str(BENCH_DIR / "redis")
-    db_kind = "PostgreSQL" if "postgres" in env["DATABASE_URL"] else "SQLite"
-    redis_kind = "Redis at REDIS_URL" if args.redis_url else "embedded Redis"
-    print(f"# {args.users:,} users on {db_kind} with {redis_kind}, {os.cpu_count()} CPUs\n")
+    return env
 
+
+def _wipe(env: dict[str, str], args: argparse.Namespace) -> None:
+    if not args.database_url:
+        shutil.rmtree(BENCH_DIR, ignore_errors=True)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
     manage(env, "migrate", "--noinput", "-v0")
     if args.database_url:
         manage(env, "flush", "--noinput")
-    manage(
-        env,
-        "shell",
-        "-v0",
-        "-c",
-        "from django_redis import get_redis_connection as g;g('default').flushdb()",
-    )
+    if args.redis_url:
+        script = "from django_redis import get_redis_connection as g; g('default').flushdb()"
+        manage(env, "shell", "-v0", "-c", script)
 
-    seconds, peak = timed(env, "seed_users", "--count", str(args.users), "--seed", "1")
-    print(f"seed_users --count {args.users:,}: {seconds:.1f} s, peak RSS {peak:.0f} MB")
-    seconds, peak = timed(env, "rebuild_leaderboard")
-    print(f"rebuild_leaderboard:            {seconds:.1f} s, peak RSS {peak:.0f} MB\n")
 
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "leaderboard.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            "4",
-            "--log-level",
-            "warning",
-        ],
+def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**env, "ALLOWED_HOSTS": "127.0.0.1"},
+        env=env,
+        check=True,
+        capture_output=capture,
+        text=True,
     )
-    try:
-        wait_until_ready(args.port)
-        ids = json.loads(get(args.port, f"/api/users/?limit=500&offset={args.users // 2}"))[
-            "results"
-        ]
-        scenarios = {
-            "GET /api/users/ (top page of 50)": lambda r: "/api/users/",
-            "GET /api/users/?offset=<deep> (page of 50)": lambda r: (
-                f"/api/users/?offset={r.randrange(args.users - 50)}"
-            ),
-            "GET /api/users/{id}/ (with rank)": lambda r: f"/api/users/{r.choice(ids)['id']}/",
-            "GET /api/users/?points=<p>&offset=<o>": lambda r: (
-                f"/api/users/?points={r.randrange(101)}&offset={r.randrange(5000)}"
-            ),
-            "GET /api/users/grouped-by-score/?users_per_group=10": lambda r: (
-                "/api/users/grouped-by-score/?users_per_group=10"
-            ),
-        }
-        print(
-            f"Reads over HTTP: gunicorn, 4 workers; {args.clients} keep-alive clients, "
-            f"{args.seconds:.0f} s each, on the same {os.cpu_count()} CPUs"
+    return done.stdout if capture else ""
+
+
+class Bench:
+    def __init__(self, env: dict[str, str], args: argparse.Namespace) -> None:
+        self.env, self.args = env, args
+        self.base = f"http://127.0.0.1:{args.port}"
+        self.paths = Path(tempfile.mkdtemp(prefix="bench-paths-"))
+        self.users = 0
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """`manage.py serve` (gunicorn, a Celery worker and beat, the embedded Redis), as
+        `make run` starts it; Django in this process too, to prepare and check."""
+        serve_env = {**self.env, "EMBEDDED_REDIS": "supervised"}
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"],
+            cwd=ROOT,
+            env=serve_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        print(f"{'scenario':<55}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-        for name, path in scenarios.items():
-            rate, p50, p99, errors = load(args.port, path, args.clients, args.seconds)
-            print(f"{name:<55}{rate:>8.0f}{p50:>9.1f}{p99:>9.1f}{errors:>8}")
-    finally:
-        server.terminate()
-        server.wait()
-        if not args.redis_url:
-            embedded_redis.stop(BENCH_DIR / "redis")
+        try:
+            os.environ.update(serve_env)
+            import django
+
+            django.setup()
+            self._wait_until_ready()
+            self.token = manage(self.env, "issue_token", "benchmark", capture=True).strip()
+            yield
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=90)
+            shutil.rmtree(self.paths, ignore_errors=True)
+
+    def _wait_until_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError):
+                if _get_json(f"{self.base}/readyz").get("index") == "ready":
+                    return
+            time.sleep(0.5)
+        sys.exit("The server did not become ready; run `make run` with the same settings.")
+
+    def measure(self, users: int) -> Size:
+        size = Size(users)
+        if self.args.keep:
+            from users.models import User
+
+            self.users = User.objects.alive().count()
+        else:
+            size.seed_s, size.seed_rss_mb = timed(
+                self.env, "seed_users", "--count", str(users - self.users), "--seed", str(users)
+            )
+            self.users = users
+            stalls = StallWatch()
+            with stalls:
+                size.rebuild_s, size.rebuild_rss_mb = timed(self.env, "rebuild_leaderboard")
+            size.rebuild_longest_stall_ms = stalls.longest_ms
+        size.redis_bytes_per_user = redis_bytes_per_user()
+        size.winner_job_p50_ms = winner_job_p50_ms()
+        self._wait_until_ready()
+        self._prepare_paths()
+        for name, target in self._scenarios():
+            if not self.args.only or self.args.only in name or name.startswith("/healthz"):
+                size.loads[name] = self.load(*target)
+        if not self.args.only or self.args.only in "grouped view, 1 client":
+            size.loads["grouped view, first page, 1 client"] = self.load(
+                "/api/users/grouped-by-score/", connections=1
+            )
+        size.index_differences_after_writes = index_differences(self.env)
+        return size
+
+    def _prepare_paths(self) -> None:
+        """Files of random paths for wrk: offsets, ids, scores and name fragments drawn from
+        the board as it is."""
+        from users.models import User
+
+        draw = random.Random(self.users)
+        alive = User.objects.alive()
+        top = alive.order_by("-pk").values_list("pk", flat=True).first() or 1
+        ids = set(
+            alive.filter(pk__in=[draw.randint(1, top) for _ in range(12_000)]).values_list(
+                "pk", flat=True
+            )
+        )
+        ids_list = sorted(ids)[:10_000]
+        scores = list(alive.values_list("points", flat=True)[:2000])
+        names = list(alive.values_list("name", flat=True)[:500])
+        fragments = {n.lower()[i : i + 3] for n in names for i in range(0, len(n) - 3, 4)}
+        files = {
+            "offsets": [f"/api/users/?offset={draw.randrange(max(1, self.users - 50))}"],
+            "ids": [f"/api/users/{pk}/" for pk in ids_list],
+            "around": [f"/api/users/{pk}/around/" for pk in ids_list],
+            "points": [f"/api/users/?points={draw.choice(scores)}&offset={draw.randrange(200)}"],
+            "search": [f"/api/users/?search={f}" for f in sorted(fragments) if f.isalpha()],
+            "increment": [f"/api/users/{pk}/increment/" for pk in ids_list],
+            "decrement": [f"/api/users/{pk}/decrement/" for pk in ids_list],
+        }
+        for name, lines in files.items():
+            if name in {"offsets", "points"}:  # drawn afresh for each line
+                template = lines[0]
+                lines = [self._redraw(template, draw) for _ in range(10_000)]
+            (self.paths / f"{name}.txt").write_text("\n".join(lines) + "\n")
+
+    def _redraw(self, template: str, draw: random.Random) -> str:
+        if "points=" in template:
+            points = template.split("points=")[1].split("&")[0]
+            return f"/api/users/?points={points}&offset={draw.randrange(200)}"
+        return f"/api/users/?offset={draw.randrange(max(1, self.users - 50))}"
+
+    def _scenarios(self) -> list[tuple[str, tuple[Any, ...]]]:
+        p = self.paths
+        return [
+            ("/healthz (the floor)", ("/healthz",)),  # always first: the others' reference
+            ("board, top page of 50 (anonymous, identical)", ("/api/users/",)),
+            ("board, random deep page of 50", (p / "offsets.txt",)),
+            ("user detail with rank, random user", (p / "ids.txt",)),
+            ("around a random user (5 each side)", (p / "around.txt",)),
+            ("?points=<p>&offset=<o>", (p / "points.txt",)),
+            ("grouped view, first page (50 groups x 10)", ("/api/users/grouped-by-score/",)),
+            ("search, 3 letters", (p / "search.txt",)),
+            ("increment, random user, token", (p / "increment.txt", "POST")),
+            ("decrement, random user, token", (p / "decrement.txt", "POST")),
+        ]
+
+    def load(self, target: str | Path, method: str = "GET", connections: int = 0) -> Load:
+        connections = connections or self.args.connections
+        seconds = self.args.seconds
+        if not shutil.which("wrk"):
+            return python_load(self.base, target, method, self.token, connections, seconds)
+        command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections)]
+        command += ["-d", f"{max(1, round(seconds))}s", "--latency", "--timeout", "5s"]
+        if isinstance(target, Path):
+            extra = [str(target), *(["POST", self.token] if method == "POST" else [])]
+            command += ["-s", str(PATHS_LUA), self.base, "--", *extra]
+        else:
+            command.append(self.base + target)
+        # A short warm-up, so that no scenario pays for another's first requests.
+        subprocess.run([*command[:5], "-d", "1s", *command[7:]], capture_output=True, check=False)
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        return _parse_wrk(out)
+
+    def throttle_cost(self) -> None:
+        """Reads with throttling on, at a rate that never refuses: what checking costs."""
+        print("\nThrottling's cost (reads with THROTTLE_ANON at 10^9/minute, not refusing):")
+        print("  (measured by restarting the server; see README)")
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+class StallWatch:
+    """The longest any other client waited on Redis while something ran: a PING every
+    millisecond, from a thread of this process."""
+
+    def __init__(self) -> None:
+        self.longest_ms = 0.0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> StallWatch:
+        from django_redis import get_redis_connection
+
+        redis = get_redis_connection("default")
+
+        def watch() -> None:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                with contextlib.suppress(Exception):
+                    redis.ping()
+                self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
+                time.sleep(0.001)
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
@@ -144,77 +351,198 @@ def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
-def get(port: int, path: str) -> bytes:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path)
-    return connection.getresponse().read()
+def redis_bytes_per_user() -> dict[str, float]:
+    """Bytes per user of the live generation's keys (MEMORY USAGE), by kind, once the old
+    generation has been freed."""
+    from django_redis import get_redis_connection
+
+    from users.ranking.health import keys
+
+    redis = get_redis_connection("default")
+    while redis.info("memory").get("lazyfree_pending_objects", 0):
+        time.sleep(0.2)
+    prefix = keys().generation(redis.get(keys().current).decode())
+    users = redis.zcard(prefix + "board") or 1
+    kinds = {"board": 0, "state (versions and ages)": 0, "aggregates and fingerprint": 0}
+    for key in redis.scan_iter(match=prefix + "*", count=5000):
+        name = key.decode()[len(prefix) :]
+        kind = "board" if name == "board" else "state (versions and ages)"
+        if name not in {"board"} and not name.startswith("s:"):
+            kind = "aggregates and fingerprint"
+        kinds[kind] += redis.memory_usage(key, samples=0) or 0
+    figures = {kind: total / users for kind, total in kinds.items()}
+    figures["all"] = sum(figures.values())
+    return figures
 
 
-def wait_until_ready(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            get(port, "/readyz")
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not start")
+def winner_job_p50_ms() -> float:
+    """The winner job's decision (the board's top two, in one indexed query), 50 times."""
+    from django.utils import timezone
+
+    from winners.services import winner_declare
+
+    times = []
+    for _ in range(50):
+        started = time.perf_counter()
+        winner_declare(at=timezone.now())
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
-def load(port: int, path, clients: int, seconds: float) -> tuple[float, float, float, int]:
-    """Requests per second and latency percentiles, from 2 forked processes of client threads
-    (forked, so that each scenario's path function needs no pickling)."""
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    processes = [
-        context.Process(
-            target=_client_process, args=(port, path, clients // 2, seconds, i, results)
-        )
-        for i in range(2)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
-    latencies = sorted(lat for outcome in outcomes for lat in outcome[0])
-    errors = sum(outcome[1] for outcome in outcomes)
-    if not latencies:
-        return 0.0, 0.0, 0.0, errors
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / seconds, statistics.median(latencies) * 1000, p99 * 1000, errors
+def index_differences(env: dict[str, str]) -> int:
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check_leaderboard", "--rows"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    match = re.search(r"differ row for row: (\d+)", out)
+    return int(match.group(1)) if match else -1
 
 
-def _client_process(port, path, threads, seconds, seed, results):
+def _get_json(url: str) -> dict[str, Any]:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _parse_wrk(out: str) -> Load:
+    def latency(label: str) -> float:
+        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out)
+        return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*?(\d+) timeout", out)
+    return Load(
+        rate=float(rate.group(1)) if rate else 0.0,
+        p50_ms=latency("50%"),
+        p99_ms=latency("99%"),
+        errors=(int(non2xx.group(1)) if non2xx else 0) + (int(errors.group(1)) if errors else 0),
+    )
+
+
+def python_load(
+    base: str, target: str | Path, method: str, token: str, connections: int, seconds: float
+) -> Load:
+    """A fallback when wrk is missing: threads of keep-alive clients in this process."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    paths = target.read_text().split() if isinstance(target, Path) else [target]
+    host = urlsplit(base)
     latencies: list[float] = []
     errors = [0]
     stop_at = time.monotonic() + seconds
 
     def client(n: int) -> None:
-        r = random.Random(seed * 1000 + n)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        draw = random.Random(n)
+        connection = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=10)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             try:
-                connection.request("GET", path(r))
+                body = "{}" if method == "POST" else None
+                connection.request(method, draw.choice(paths), body, headers if body else {})
                 response = connection.getresponse()
                 response.read()
-                if response.status != 200:
+                if response.status >= 300:
                     errors[0] += 1
-                    continue
             except (OSError, http.client.HTTPException):
                 errors[0] += 1
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection = http.client.HTTPConnection(
+                    host.hostname or "127.0.0.1", host.port, timeout=10
+                )
                 continue
-            latencies.append(time.perf_counter() - started)
+            latencies.append((time.perf_counter() - started) * 1000)
 
-    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    results.put((latencies, errors[0]))
+    latencies.sort()
+    if not latencies:
+        return Load(0.0, float("nan"), float("nan"), errors[0])
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return Load(len(latencies) / seconds, statistics.median(latencies), p99, errors[0])
+
+
+def _print_size(size: Size, args: argparse.Namespace) -> None:
+    floor = size.loads["/healthz (the floor)"]
+    print(f"## {size.users:,} users\n")
+    print(f"- seed_users (added users): {size.seed_s:.1f} s, peak RSS {size.seed_rss_mb:.0f} MB")
+    print(
+        f"- rebuild_leaderboard: {size.rebuild_s:.1f} s, peak RSS {size.rebuild_rss_mb:.0f} MB; "
+        f"longest wait of another Redis client meanwhile: {size.rebuild_longest_stall_ms:.1f} ms"
+    )
+    memory = ", ".join(f"{kind} {b:.1f}" for kind, b in size.redis_bytes_per_user.items())
+    print(f"- Redis bytes per user: {memory}")
+    print(f"- winner job (top two, one query): p50 {size.winner_job_p50_ms:.2f} ms")
+    print(f"- index vs database after the writes: {size.index_differences_after_writes} differ\n")
+    print(
+        f"wrk, {args.connections} connections, {args.seconds:.0f} s a scenario, "
+        f"on the server's {os.cpu_count()} CPUs\n"
+    )
+    print(
+        f"| {'scenario':<48} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | "
+        f"{'x floor':>7} | {'errors':>6} |"
+    )
+    print(f"|{'-' * 50}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 8}|")
+    for name, load in size.loads.items():
+        ratio = load.rate / floor.rate if floor.rate else 0
+        print(
+            f"| {name:<48} | {load.rate:>7.0f} | {load.p50_ms:>7.1f} | {load.p99_ms:>7.1f} | "
+            f"{ratio:>7.2f} | {load.errors:>6} |"
+        )
+    print()
+
+
+def _print_growth(results: list[Size]) -> None:
+    """Each endpoint's p50 relative to /healthz's in the same state, as a multiple of that
+    figure at the smallest size: a machine slower overall is not growth."""
+    if len(results) < 2:
+        return
+    first = results[0]
+    print("## Growth: p50 relative to /healthz, as a multiple of the smallest size's\n")
+    header = " | ".join(f"{r.users:>10,}" for r in results)
+    print(f"| {'scenario':<48} | {header} |")
+    print(f"|{'-' * 50}|" + "|".join("-" * 12 for _ in results) + "|")
+    rows = [name for name in first.loads if name != "/healthz (the floor)"]
+    for name in [*rows, "winner job"]:
+        cells = []
+        for r in results:
+            if name == "winner job":
+                value, base = r.winner_job_p50_ms, first.winner_job_p50_ms
+                cells.append(value / base if base else 0)
+                continue
+            floor, base_floor = r.loads["/healthz (the floor)"], first.loads["/healthz (the floor)"]
+            relative = r.loads[name].p50_ms / floor.p50_ms
+            base = first.loads[name].p50_ms / base_floor.p50_ms
+            cells.append(relative / base if base else 0)
+        print(f"| {name:<48} | " + " | ".join(f"{c:>10.2f}" for c in cells) + " |")
+    print()
+
+
+def _write(results: list[Size], args: argparse.Namespace, db_kind: str) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"{stamp}-{db_kind.lower()}-{'smoke' if args.smoke else 'full'}.json"
+    (RESULTS / name).write_text(
+        json.dumps(
+            {"args": vars(args), "cpus": os.cpu_count(), "sizes": [asdict(r) for r in results]},
+            indent=2,
+        )
+    )
+    print(f"Wrote benchmarks/results/{name}")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
     main()

@@ -19,6 +19,7 @@ from django.test import override_settings
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from accounts.authentication import HashedTokenAuthentication
 from accounts.services import token_issue
 from leaderboard import embedded_redis
 from users import ranking
@@ -31,10 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def fresh_index() -> None:
     """Every test starts with an empty Redis and an empty, ready index (the test database
-    starts empty too), and no profiles kept from an earlier test."""
+    starts empty too), and nothing a process keeps (profiles, checked tokens) from an
+    earlier test."""
     get_redis_connection("default").flushdb()
     ranking.rebuild([], changed_since=lambda moment: [])
     profiles.clear()
+    HashedTokenAuthentication._checked.clear()
 
 
 @pytest.fixture

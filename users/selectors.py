@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Q, Sum
+from django.db import connection
+from django.db.models import Avg, Count, F, Q, Sum, Window
 from django.utils import timezone
 
 from leaderboard.timelimit import time_limit
@@ -67,7 +68,8 @@ def user_pk(value: Any) -> Any:
     return pk
 
 
-def _fallback() -> Any:
+def fallback() -> Any:
+    """The time limit on a read the index could not answer."""
     return time_limit(settings.LEADERBOARD_FALLBACK_SECONDS)
 
 
@@ -80,7 +82,7 @@ def ranks_of(points: set[int]) -> dict[int, int]:
     ranks = ranking.ranks(points)
     if ranks is None:
         alive = User.objects.alive()
-        with _fallback():
+        with fallback():
             ranks = {p: alive.filter(points__gt=p).count() + 1 for p in points}
     return ranks
 
@@ -96,7 +98,7 @@ def board_size() -> int:
     window = ranking.page(offset=0, limit=0)
     if window is not None:
         return window.total
-    with _fallback():
+    with fallback():
         return User.objects.alive().count()
 
 
@@ -140,7 +142,7 @@ def board_page(
     users = User.objects.alive()
     if points is not None:
         users = users.filter(points=points)
-    with _fallback():
+    with fallback():
         total = users.count()
         page = list(users.in_leaderboard_order()[offset : offset + limit])
     return total, with_ranks(page)
@@ -154,9 +156,16 @@ def search_page(
     users = User.objects.alive().filter(name__icontains=text)
     if points is not None:
         users = users.filter(points=points)
-    with _fallback():
-        total = users.count()
-        page = list(users.in_leaderboard_order()[offset : offset + limit])
+    # Ordered by `points + 0`: sorted like the board, but without the board's index, which
+    # PostgreSQL would otherwise walk hoping to meet matches early, all of it for a rare name.
+    # The matches come from the trigram index; sorting the first of them is cheap.
+    in_order = users.order_by((F("points") + 0).desc(), "pk")
+    with fallback():
+        if not connection.features.supports_over_clause:  # MongoDB
+            return users.count(), with_ranks(list(in_order[offset : offset + limit]))
+        # The count rides along with the page (COUNT(*) OVER ()), so the matches are read once.
+        page = list(in_order.annotate(total=Window(Count("pk")))[offset : offset + limit])
+        total = page[0].total if page else (users.count() if offset else 0)  # type: ignore[attr-defined]
     return total, with_ranks(page)
 
 
@@ -173,7 +182,7 @@ def user_around(*, user_id: Any, size: int) -> Around:
     ahead = Q(points__gt=user.points) | Q(points=user.points, pk__lt=pk)
     behind = Q(points__lt=user.points) | Q(points=user.points, pk__gt=pk)
     alive = User.objects.alive()
-    with _fallback():
+    with fallback():
         above = list(alive.filter(ahead).order_by("points", "-pk")[:size])[::-1]
         below = list(alive.filter(behind).in_leaderboard_order()[:size])
     ranked = with_ranks([*above, user, *below])
@@ -211,7 +220,7 @@ def _groups_from_database(
     alive = User.objects.alive()
 
     def compute() -> tuple[int, list[dict[str, Any]]]:
-        with _fallback():
+        with fallback():
             total = alive.values("points").distinct().count()
             rows = list(
                 alive.values("points")
@@ -222,7 +231,7 @@ def _groups_from_database(
 
     total, rows = _recent(("groups", offset, limit), compute)
     groups = []
-    with _fallback():
+    with fallback():
         for row in rows:
             first = alive.filter(points=row["points"]).order_by("pk")[:users_per_group]
             groups.append(
@@ -289,6 +298,30 @@ def entries_changed_since(
             return
         yield [ranking.Entry._make(row[:-1]) for row in values]
         after = (values[-1][-1], values[-1][0])
+
+
+def board_rows(*, chunk: int = 10_000) -> Iterator[list[tuple[Any, int]]]:
+    """Every live (id, points) in board order, a chunk at a time, from the database: one
+    score at a time, so that every query is a range of the board's index."""
+    alive = User.objects.alive()
+    points = alive.order_by("-points").values_list("points", flat=True).first()
+    last = None
+    while points is not None:
+        rows = alive.filter(points=points).order_by("pk")
+        values = list(
+            (rows if last is None else rows.filter(pk__gt=last)).values_list("pk", "points")[:chunk]
+        )
+        if values:
+            yield values
+            last = values[-1][0]
+            continue
+        points = (
+            alive.filter(points__lt=points)
+            .order_by("-points")
+            .values_list("points", flat=True)
+            .first()
+        )
+        last = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from . import ranking
 from .models import MAX_POINTS, User
-from .selectors import RankedUser, user_pk, with_ranks
+from .selectors import RankedUser, fallback, user_pk, with_ranks
 
 
 def _plural(count: int, noun: str) -> str:
@@ -37,16 +37,28 @@ def _changed() -> dict[str, Any]:
     return {"version": F("version") + 1, "updated_at": timezone.now()}
 
 
-def _index_after_commit(pk: Any) -> User:
+_STATE = ("name", "age", "address", "points", "version", "deleted")
+
+
+def _index_after_commit(pk: Any) -> RankedUser:
     """Read the row as this transaction leaves it and, once committed, give it to the index.
+    Returns the user, ranked.
 
     The read happens inside the transaction, so the state is exactly the one this write
-    commits; the index keeps whichever state it sees with the highest version.
+    commits; the index keeps whichever state it sees with the highest version. The rank does
+    not count the user, so it is right before the index write lands (which, inside an outer
+    transaction, is only at its commit).
     """
-    user = User.objects.get(pk=pk)
-    entry = ranking.Entry(user.pk, user.points, user.version, user.age, user.deleted)
+    name, age, address, points, version, deleted = (
+        User.objects.filter(pk=pk).values_list(*_STATE).get()
+    )
+    entry = ranking.Entry(pk, points, version, age, deleted)
     transaction.on_commit(lambda: ranking.put([entry]))
-    return user
+    rank = 0 if deleted else ranking.rank(pk, points)
+    if rank is None:
+        with fallback():
+            rank = User.objects.alive().filter(points__gt=points).exclude(pk=pk).count() + 1
+    return RankedUser(pk, name, age, address, points, rank)
 
 
 def user_create(*, name: str, age: int, address: str = "") -> RankedUser:
@@ -86,8 +98,7 @@ def user_update(*, user_id: Any, **fields: Any) -> RankedUser:
         # neither lost nor overwritten.
         if not User.objects.alive().filter(pk=pk).update(**fields, **_changed()):
             raise User.DoesNotExist
-        user = _index_after_commit(pk)
-    return with_ranks([user])[0]
+        return _index_after_commit(pk)
 
 
 def points_change(*, user_id: Any, delta: int) -> RankedUser:
@@ -105,8 +116,7 @@ def points_change(*, user_id: Any, delta: int) -> RankedUser:
         )
         if not changed:
             raise PointsOutOfRange(User.objects.alive().get(pk=pk), delta)
-        user = _index_after_commit(pk)
-    return with_ranks([user])[0]
+        return _index_after_commit(pk)
 
 
 def user_delete(*, user_id: Any) -> None:
@@ -131,5 +141,4 @@ def user_restore(*, user_id: Any) -> RankedUser:
         )
         if not changed:
             raise User.DoesNotExist
-        user = _index_after_commit(pk)
-    return with_ranks([user])[0]
+        return _index_after_commit(pk)

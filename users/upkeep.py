@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from . import ranking
-from .selectors import database_fingerprint, entries_changed_since, index_entries
+from .selectors import board_rows, database_fingerprint, entries_changed_since, index_entries
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +92,30 @@ def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
     )
     leaderboard_rebuild()
     return Checked(equal=False, rebuilt=True, differences=differences)
+
+
+def leaderboard_differences() -> set[object]:
+    """The ids of the users on which the index and the database disagree (on one side only,
+    or with other points), comparing every user of both in board order. Memory stays small
+    while they mostly agree: both sides are merged a chunk at a time."""
+
+    def rows(chunks: Iterator[list[tuple[Any, int]]]) -> Iterator[tuple[int, Any]]:
+        for chunk in chunks:
+            for pk, points in chunk:
+                yield -points, pk  # board order, as one sortable key
+
+    only_index: set[Any] = set()
+    only_database: set[Any] = set()
+    index, database = rows(ranking.scan()), rows(board_rows())
+    left, right = next(index, None), next(database, None)
+    while left is not None or right is not None:
+        if right is None or (left is not None and left < right):
+            assert left is not None
+            only_index.add(left[1])
+            left = next(index, None)
+        elif left is None or right < left:
+            only_database.add(right[1])
+            right = next(database, None)
+        else:
+            left, right = next(index, None), next(database, None)
+    return only_index | only_database

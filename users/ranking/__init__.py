@@ -42,7 +42,9 @@ from .reads import (
     groups,
     page,
     placement,
+    rank,
     ranks,
+    scan,
     snapshot,
     status,
 )
@@ -73,9 +75,11 @@ __all__ = [
     "pk_of",
     "placement",
     "put",
+    "rank",
     "ranks",
     "rebuild",
     "repair",
+    "scan",
     "snapshot",
     "status",
 ]

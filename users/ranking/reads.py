@@ -3,14 +3,15 @@ or one not known to be complete), and the caller asks the database instead."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 
 from . import health, scripts
-from .keys import member, pk_of
+from .keys import member, pk_of, text
 
 
 @dataclass(slots=True)  # not frozen: built fifty times a page, four times cheaper
@@ -109,6 +110,11 @@ def placement(pk: Any) -> Placed | bool | None:
     return _read("placement", [member(pk)], answer)
 
 
+def rank(pk: Any, points: int) -> int | None:
+    """The user's competition rank at ``points``: 1 + the other users with more points."""
+    return _read("rank", [member(pk), points], lambda r: int(r[0]))
+
+
 def groups(*, offset: int, limit: int, per_group: int) -> Groups | None:
     """A page of the distinct scores, highest first, with each score's live count, the sum
     of its users' ages, and its first ``per_group`` users in board order."""
@@ -159,3 +165,18 @@ def status() -> dict[str, str]:
     if index is None:
         return {"redis": "unavailable", "index": "unavailable"}
     return {"redis": "ok", "index": index}
+
+
+def scan(*, chunk: int = 10_000) -> Iterator[list[tuple[int | str, int]]]:
+    """Every (id, points) on the live board, in board order, a chunk at a time (for checks
+    that compare the whole board; each chunk is one O(log N + chunk) read)."""
+    redis = health.client()
+    board = health.keys().generation(text(redis.get(health.keys().current) or b"")) + "board"
+    for first in itertools.count(0, chunk):
+        rows = cast(
+            list[tuple[bytes, float]],
+            redis.zrange(board, first, first + chunk - 1, withscores=True),
+        )
+        if not rows:
+            return
+        yield [(pk_of(name), -int(score)) for name, score in rows]

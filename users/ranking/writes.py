@@ -11,9 +11,9 @@ from redis import Redis
 from . import health, scripts
 from .keys import member
 
-# Users per script call. A script blocks Redis while it runs, so each call stays in the
-# low milliseconds; a pipeline carries many calls in one round trip.
-BATCH = 500
+# Users per script call. A script blocks Redis while it runs, so each call stays around a
+# millisecond; a pipeline carries many calls in one round trip.
+BATCH = 200
 # How long a rebuild may go without showing signs of life before writers stop feeding it.
 LEASE_SECONDS = 120
 
@@ -51,10 +51,15 @@ def apply(redis: Redis, entries: Iterable[Entry], *, generation: str = "") -> No
     to that rebuild only. Raises ``RebuildInProgress`` when that rebuild lost its lease."""
 
     prefix = health.keys().prefix
-    pipe = redis.pipeline(transaction=False)
-    for args in encode(entries):
-        scripts.run("put", pipe, prefix, generation, LEASE_SECONDS, *args)
-    if any(applied == -1 for applied in pipe.execute()):
+    batches = list(encode(entries))
+    if len(batches) == 1:  # the usual single write: no pipeline to set up
+        applied = [scripts.run("put", redis, prefix, generation, LEASE_SECONDS, *batches[0])]
+    else:
+        pipe = redis.pipeline(transaction=False)
+        for args in batches:
+            scripts.run("put", pipe, prefix, generation, LEASE_SECONDS, *args)
+        applied = pipe.execute()
+    if -1 in applied:
         raise RebuildInProgress
 
 
