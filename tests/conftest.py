@@ -35,6 +35,7 @@ def fresh_index() -> None:
     starts empty too), and nothing a process keeps (profiles, checked tokens) from an
     earlier test."""
     get_redis_connection("default").flushdb()
+    ranking.health.forget()
     ranking.rebuild([], changed_since=lambda moment: [])
     profiles.clear()
     HashedTokenAuthentication._checked.clear()

@@ -5,6 +5,7 @@ import time
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_index_matches_db
@@ -88,10 +89,15 @@ def test_a_write_the_index_missed_is_repaired_from_the_database(disposable_redis
     with override_settings(CACHES=unreachable):  # Redis up, but this process cannot reach it
         points_change(user_id=users[3].pk, delta=10)
 
-    assert board(api)[0] == ("a", 9, 1)  # the index missed it, and still serves the board
-    assert api.get("/readyz").json()["index"] == "ready"
+    # This process sees its own write (from the database) until the index is repaired...
+    assert board(api)[0] == ("d", 13, 1)
+    assert api.get("/readyz").json()["index"] == "repairing"
+    # ...while the index stays ready for every other process: the board does not fall back.
+    redis = get_redis_connection("default")
+    assert redis.get(f"leaderboard:g:{generation}:ready") == b"1"
     repaired = leaderboard_repair()  # a range scan of what changed, not a rebuild
     assert (type(repaired), repaired.generation) == (ranking.Repaired, generation)
+    assert api.get("/readyz").json()["index"] == "ready"
     assert board(api)[0] == ("d", 13, 1)
     assert_index_matches_db()
 

@@ -1,12 +1,16 @@
 """The Redis ranking index: equal to the database under concurrency, rebuilds and outages."""
 
+import contextlib
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -15,8 +19,15 @@ from tests.conftest import assert_index_matches_db, board_in_db
 from users import ranking
 from users.factories import UserFactory
 from users.models import User
-from users.services import PointsOutOfRange, points_change, user_delete
-from users.upkeep import leaderboard_rebuild
+from users.services import (
+    PointsOutOfRange,
+    points_change,
+    user_create,
+    user_delete,
+    user_restore,
+    user_update,
+)
+from users.upkeep import leaderboard_rebuild, leaderboard_repair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -227,3 +238,101 @@ def test_the_rebuild_command_reports_the_count(capsys):
 
     assert "holds 3 users" in capsys.readouterr().out
     assert_index_matches_db()
+
+
+def test_aggregates_stay_exact_through_concurrent_changes_and_a_racing_rebuild():
+    users = UserFactory.create_batch(60, points=5)
+    deleted = users[50:]
+    for user in deleted:
+        user_delete(user_id=user.pk)
+
+    def work(i: int) -> None:
+        draw = random.Random(i)
+        for step in range(30):
+            target = draw.choice(users[:50])
+            match step % 6:
+                case 0:
+                    user_create(name=f"new {i}-{step}", age=draw.randint(1, 99))
+                case 1:
+                    with contextlib.suppress(User.DoesNotExist):
+                        user_delete(user_id=target.pk)
+                case 2:
+                    with contextlib.suppress(User.DoesNotExist):
+                        user_restore(user_id=draw.choice(deleted + users[:50]).pk)
+                case 3:
+                    with contextlib.suppress(User.DoesNotExist):
+                        user_update(user_id=target.pk, age=draw.randint(1, 99))
+                case _:
+                    with contextlib.suppress(User.DoesNotExist, PointsOutOfRange):
+                        points_change(user_id=target.pk, delta=draw.choice([-3, -1, 1, 2, 7]))
+
+    with ThreadPoolExecutor(1) as rebuilder:
+        racing = rebuilder.submit(lambda: (leaderboard_rebuild(chunk_size=7), connection.close()))
+        in_threads(8, work)
+        racing.result()
+
+    assert_index_matches_db()  # board, groups (count and age sum per score), fingerprint
+
+
+def test_an_age_edit_moves_the_groups_average():
+    ada = UserFactory(points=3, age=20)
+    UserFactory(points=3, age=40)
+
+    user_update(user_id=ada.pk, age=60)
+
+    [group] = APIClient().get("/api/users/grouped-by-score/").json()["results"]
+    assert (group["count"], group["average_age"]) == (2, 50.0)
+    assert_index_matches_db()
+
+
+def test_a_rebuild_frees_the_generation_it_replaces():
+    UserFactory.create_batch(300, scored=True)
+    redis = get_redis_connection("default")
+    before = redis.get("leaderboard:current").decode()
+
+    leaderboard_rebuild(chunk_size=50)
+
+    assert redis.get("leaderboard:current").decode() != before
+    assert not list(redis.scan_iter(match=f"leaderboard:g:{before}:*"))
+    assert redis.smembers("leaderboard:generations") == {redis.get("leaderboard:current")}
+
+
+def test_tombstones_are_pruned_once_no_late_write_can_arrive(settings):
+    settings.LEADERBOARD_TOMBSTONE_SECONDS = 0.2
+    gone = UserFactory(points=4)
+    user_delete(user_id=gone.pk)
+    redis = get_redis_connection("default")
+    generation = redis.get("leaderboard:current").decode()
+    tombstones = f"leaderboard:g:{generation}:tombstones"
+    assert redis.zcard(tombstones) == 1
+
+    time.sleep(0.3)
+    leaderboard_repair()
+
+    assert redis.zcard(tombstones) == 0
+    state = redis.hgetall(f"leaderboard:g:{generation}:s:{ranking.member(gone.pk)[:-1]}")
+    assert ranking.member(gone.pk)[-1:].encode() not in state
+    assert_index_matches_db()
+
+
+def test_a_rebuild_keeps_only_recent_tombstones(settings):
+    old, recent = UserFactory(), UserFactory()
+    user_delete(user_id=old.pk)
+    User.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    user_delete(user_id=recent.pk)
+
+    leaderboard_rebuild()
+
+    redis = get_redis_connection("default")
+    generation = redis.get("leaderboard:current").decode()
+    kept = redis.zrange(f"leaderboard:g:{generation}:tombstones", 0, -1)
+    assert kept == [ranking.member(recent.pk).encode()]
+
+
+def test_members_keep_creation_order_across_the_encodings_widths():
+    ids = [1, 63, 64, 4095, 4096, 10**6, 64**6 - 1, 64**6, 2**62]
+
+    members = [ranking.member(pk) for pk in ids]
+
+    assert sorted(members) == members  # the board breaks ties in this order
+    assert [ranking.pk_of(m) for m in members] == ids

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -43,6 +43,27 @@ def test_three_runs_in_one_slot_store_one_row(celery_worker):
 
     assert ["already won by" in m for m in messages] == [False, True, True]
     assert Winner.objects.count() == 1
+
+
+def test_a_tick_sent_as_beat_sends_it_is_stamped_with_its_slot(celery_worker):
+    top = UserFactory(points=9)
+    wait_until_well_inside_a_slot()
+    sent = datetime.now(UTC)
+
+    message = declare_winner.apply_async().get(timeout=30)  # no arguments, like beat
+
+    assert message.startswith(f"Slot {slot_start(sent):%Y-%m-%d %H:%M} UTC: ")
+    assert list(Winner.objects.values_list("user", "slot")) == [(top.pk, slot_start(sent))]
+
+
+def test_a_tick_delivered_after_its_slot_is_over_is_dropped(celery_worker):
+    UserFactory(points=9)
+    tick = datetime.now(UTC) - timedelta(minutes=6)
+
+    message = declare_winner.apply_async(kwargs={"at": tick.isoformat()}).get(timeout=30)
+
+    assert message.endswith("after its slot was over; dropped.")
+    assert not Winner.objects.exists()
 
 
 def test_the_worker_stores_nothing_on_a_tie_or_an_empty_board(celery_worker):
@@ -130,6 +151,7 @@ def test_the_jobs_are_scheduled_after_a_fresh_migrate(tmp_path):
 
 def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():
     top = UserFactory(points=9)
+    wait_until_well_inside_a_slot()
     at = datetime.now(UTC)
     queue = f"killed-{os.getpid()}"
     worker = subprocess.Popen(
@@ -162,7 +184,7 @@ def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():
         with contextlib.suppress(_RollBack), transaction.atomic():
             # Hold the slot in an open transaction: the task's INSERT waits on it.
             Winner.objects.create(user=top, points=0, won_at=at, slot=slot_start(at))
-            declare_winner.apply_async(kwargs={"at": at.isoformat()}, queue=queue)
+            declare_winner.apply_async(queue=queue)  # like beat: stamped when sent
             killed = running_task_pid(queue)
             os.kill(killed, signal.SIGKILL)  # the pool process, mid-task
             running_task_pid(queue, other_than=killed)  # handed back, and running again
@@ -172,7 +194,10 @@ def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():
         while not Winner.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1)  # a duplicate would have landed by now
-        assert list(Winner.objects.values_list("user", "points")) == [(top.pk, 9)]
+        # Handed out again, it still declares the slot it was sent in.
+        assert list(Winner.objects.values_list("user", "points", "slot")) == [
+            (top.pk, 9, slot_start(at))
+        ]
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -116,7 +116,7 @@ def usable(redis: Redis, status: int, watermark: int) -> bool:
             request(redis, "rebuild")
         return False
     if _health.missed_at is not None:
-        if watermark <= _health.missed_at:  # not repaired past this process's own miss yet
+        if watermark < _health.missed_at:  # not repaired since this process missed a write
             request(redis, "repair")
             return False
         _health.missed_at = None
@@ -142,4 +142,8 @@ def now_ms() -> int:
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
     if setting in {"CACHES", "LEADERBOARD_INDEX_PREFIX"}:
         _health.retry_at = 0.0
-        _health.missed_at, _health.reported = None, True
+
+
+def forget() -> None:
+    """Forget this process's misses (tests start each from a fresh index)."""
+    _health.retry_at, _health.missed_at, _health.reported = 0.0, None, True

@@ -57,11 +57,11 @@ def _placed(
     placed = []
     previous = None
     for i in range(0, len(rows), 2):
-        score = rows[i + 1]
-        if previous is not None and score != previous:
+        points = -int(float(rows[i + 1]))
+        if previous is not None and points != previous:
             rank = position + i // 2 + 1
-        previous = score
-        placed.append(Placed(pk_of(rows[i]), -int(float(score)), rank, int(states[i // 2]) // 256))
+        previous = points
+        placed.append(Placed(pk_of(rows[i]), points, rank, int(states[i // 2]) // 256))
     return placed
 
 

@@ -27,6 +27,12 @@ local function state_key(G, member)
   return G .. 's:' .. string.sub(member, 1, -2), string.sub(member, -1)
 end
 
+-- The board's score for points: their negation, written so that 0 stays "0" (Lua's -0 would
+-- be stored and read back as "-0").
+local function score_of(points)
+  return string.format('%d', -points)
+end
+
 -- The state the generation holds for a member: version, age, and whether it is live.
 -- Live users are stored as version * 256 + age, deleted ones as -version (a tombstone);
 -- an unknown member has version -1.

@@ -143,7 +143,7 @@ local function apply(G)
   local add, remove = {}, {}
   for member, points in pairs(points_of) do
     if points then
-      add[#add + 1] = -points
+      add[#add + 1] = score_of(points)
       add[#add + 1] = member
     else
       remove[#remove + 1] = member
@@ -174,7 +174,7 @@ local function apply(G)
         redis.call('HDEL', G .. 'ages', field)
         redis.call('ZREM', G .. 'scores', field)
       elseif count == delta then
-        redis.call('ZADD', G .. 'scores', -points, field)
+        redis.call('ZADD', G .. 'scores', score_of(points), field)
       end
     end
   end
