@@ -1,7 +1,8 @@
 from typing import Any
 
-from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from .models import ApiToken
 
@@ -18,10 +19,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False  # a token is issued or revoked, never edited
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        key = obj.set_new_key()
+        obj.new_key = obj.set_new_key()
         super().save_model(request, obj, form, change)
-        self.message_user(
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: Any = None
+    ) -> HttpResponse:
+        """Show the new key on the page that answers the form, once. Not in a message: those
+        travel in a cookie, which is signed but not encrypted."""
+        response = TemplateResponse(
             request,
-            f"The new key is {key} — copy it now, it is not shown again.",
-            messages.WARNING,
+            "admin/accounts/apitoken/new_key.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "token": obj,
+                "key": obj.new_key,
+                "title": "Copy the new key",
+            },
         )
+        response["Cache-Control"] = "no-store"
+        return response

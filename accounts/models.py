@@ -3,6 +3,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def token_digest(key: str) -> str:
@@ -23,6 +24,9 @@ class ApiToken(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The plain key, only on the instance that just made it (see ApiTokenAdmin).
+    new_key: str
+
     class Meta:
         verbose_name = "API token"
 
@@ -34,3 +38,27 @@ class ApiToken(models.Model):
         key = secrets.token_hex(20)
         self.digest, self.prefix = token_digest(key), key[:8]
         return key
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a write sent with an ``Idempotency-Key``, kept so that a retry
+    gets it again instead of writing twice. Saved in the same transaction as the write."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, the path and the body: the same key with another request is a 422.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="accounts_one_request_per_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="accounts_idem_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.account_id})"

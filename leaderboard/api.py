@@ -54,6 +54,17 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("The body's JSON is nested too deeply.") from exc
 
 
+def raw_body(request: Request) -> bytes:
+    """The request's body as bytes, within the same limits as the parser."""
+    try:
+        body: bytes = request.body
+    except OSError as exc:  # UnreadablePostError: the socket timed out
+        raise RequestTimeout from exc
+    if len(body) > MAX_BODY_BYTES:
+        raise RequestTooLarge
+    return body
+
+
 def _default(value: Any) -> Any:
     """What orjson cannot encode itself (lazy strings, Decimals) goes through DRF's encoder."""
     if isinstance(value, Decimal):

@@ -1,16 +1,18 @@
 """gunicorn's settings, the same for `make run`, the Dockerfile and docker-compose.
 
-Threaded workers (gthread), two processes of four threads by default, measured best of the
+Threaded workers (gthread), two processes of eight threads by default, measured best of the
 sync and threaded layouts tried on 2 cores (benchmarks/RESULTS.md). A thread waiting on Redis
-or the database lets the others run, and a slow client holds one thread, not a process.
+or the database lets the others run. Every read from a client has a timeout
+(leaderboard.gunicorn_worker), so slow clients cannot hold the threads for long; in front of
+the public internet, put a buffering proxy (deploy/nginx/) before them all the same.
 """
 
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-worker_class = "gthread"
+worker_class = "leaderboard.gunicorn_worker.ThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
 # A worker that stops answering its master for this long is replaced.
 timeout = 30
 graceful_timeout = 20

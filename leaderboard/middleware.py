@@ -10,10 +10,67 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+
+from .api import MAX_BODY_BYTES
+from .throttling import AnonymousReadThrottle as _Throttle
 
 # How many distinct anonymous answers each process keeps.
 _ENTRIES = 1_000
+
+
+def _anonymous_read(request: HttpRequest) -> bool:
+    return (
+        request.method == "GET"
+        and "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+class RequestLimits:
+    """What a client may send: an API body over ``MAX_BODY_BYTES`` is refused with a 413
+    before any of it is read, and a body that stalls for ``REQUEST_BODY_TIMEOUT_SECONDS``
+    gives up the socket (the parser answers 408), rather than holding a worker's thread
+    until gunicorn's own timeout and answering 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > MAX_BODY_BYTES:
+                return JsonResponse(
+                    {"detail": f"The request body is larger than {MAX_BODY_BYTES // 1024} KB."},
+                    status=413,
+                )
+        sock = request.META.get("gunicorn.socket")
+        if sock is not None:
+            sock.settimeout(settings.REQUEST_BODY_TIMEOUT_SECONDS)
+        return self.get_response(request)
+
+
+class AnonymousReadThrottle:
+    """Anonymous reads of the API, per client address (``THROTTLE_ANON``), counted before
+    the answers kept for a second, which would otherwise never reach DRF's throttles."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and _anonymous_read(request):
+            throttle = _Throttle()
+            if not throttle.allow_request(request, None):
+                wait = max(1, round(throttle.wait() or 1))
+                response = JsonResponse(
+                    {"detail": f"Too many requests. Try again in {wait} seconds."}, status=429
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return self.get_response(request)
 
 
 @dataclass(frozen=True)
@@ -41,7 +98,7 @@ class AnonymousReadCache:
         self._lock = threading.Lock()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._anonymous_read(request):
+        if not _anonymous_read(request):
             return self.get_response(request)
         key = (request.META.get("HTTP_HOST", ""), request.get_full_path())
         with self._lock:
@@ -58,14 +115,6 @@ class AnonymousReadCache:
         answer["ETag"] = kept.etag
         answer["Cache-Control"] = kept.cache_control
         return answer
-
-    @staticmethod
-    def _anonymous_read(request: HttpRequest) -> bool:
-        return (
-            request.method == "GET"
-            and "HTTP_AUTHORIZATION" not in request.META
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        )
 
     def _keep(self, key: tuple[str, str], response: HttpResponse) -> _Kept | None:
         cache_control = response.get("Cache-Control", "")

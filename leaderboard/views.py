@@ -1,3 +1,6 @@
+from typing import Any
+
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,3 +19,10 @@ def board(request: HttpRequest) -> HttpResponse:
             "sign_in_url": f"{reverse('admin:login')}?next=/",
         },
     )
+
+
+def docs(view_class: Any) -> Any:
+    """An API docs page (Swagger UI, Redoc) from drf-spectacular, its assets served here;
+    their inline styles are allowed on these pages only."""
+    view = view_class.as_view(url_name="schema")
+    return csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(view)

@@ -12,6 +12,7 @@ from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.idempotency import idempotent
 from leaderboard.api import LimitOffsetPagination
 
 from . import selectors, services
@@ -76,9 +77,11 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         return _cacheable(request, self.paginator.page(request, total, list(map(user_json, users))))
 
     def create(self, request: Request) -> Response:
-        fields = _valid(UserInputSerializer, request.data)
-        user = services.user_create(**fields)
-        return Response(user_json(user), status=status.HTTP_201_CREATED)
+        def create() -> Response:
+            user = services.user_create(**_valid(UserInputSerializer, request.data))
+            return Response(user_json(user), status=status.HTTP_201_CREATED)
+
+        return idempotent(request, create)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         with _user_not_found():
@@ -118,13 +121,16 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         return self._change_points(request, pk, sign=-1)
 
     def _change_points(self, request: Request, pk: str, *, sign: int) -> Response:
-        by = _valid(PointsChangeSerializer, request.data)["by"]
-        with _user_not_found():
-            try:
-                user = services.points_change(user_id=pk, delta=sign * by)
-            except services.PointsOutOfRange as exc:
-                raise PointsConflict(str(exc)) from exc
-        return Response(user_json(user))
+        def change() -> Response:
+            by = _valid(PointsChangeSerializer, request.data)["by"]
+            with _user_not_found():
+                try:
+                    user = services.points_change(user_id=pk, delta=sign * by)
+                except services.PointsOutOfRange as exc:
+                    raise PointsConflict(str(exc)) from exc
+            return Response(user_json(user))
+
+        return idempotent(request, change)
 
     @extend_schema(
         summary="A user and the users just above and below them on the board",

@@ -4,6 +4,7 @@ Each environment has its own module (local, production, test) that starts with
 ``from .base import *`` and says what it changes.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,7 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "leaderboard",
     "accounts",
     "users",
@@ -39,17 +42,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "leaderboard.middleware.RequestLimits",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Anonymous board reads: kept a second, with an ETag; see the class. Early, so that a
-    # kept answer skips the rest of the stack; after CommonMiddleware, which checks the host.
     "django.middleware.common.CommonMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Anonymous reads: throttled per address, then, for the board, kept a second with an
+    # ETag (see the classes). Early, so that a kept answer skips the rest of the stack; after
+    # CommonMiddleware, which checks the host.
+    "leaderboard.middleware.AnonymousReadThrottle",
     "leaderboard.middleware.AnonymousReadCache",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Locks out admin sign-ins after repeated failures; last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leaderboard.urls"
@@ -158,6 +167,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# No request body the service reads is bigger (the API's JSON bodies stop at 64 KB), and a
+# body that pauses this long is given up on (408).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out sign-in before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed admin sign-ins for one username from one address lock that pair out for 15
+# minutes (429). A database handler: lockouts hold across processes and restarts.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "leaderboard.throttling.client_address"
+
+# How many proxies in front of the service add themselves to X-Forwarded-For: the client's
+# address for throttling and sign-in lockouts is read behind them. 0 trusts no header.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Anonymous reads per client address, and writes per account, in DRF's rate format; "off"
+# turns one off. A screen polls every 2 seconds: 600 a minute leaves room for many behind one
+# address. 120 writes a minute is two clicks a second for a staff member or a script; a game
+# server sending its players' scores through one account sets THROTTLE_WRITES higher.
+THROTTLE_ANON = env("THROTTLE_ANON", default="600/minute")
+THROTTLE_WRITES = env("THROTTLE_WRITES", default="120/minute")
 
 REST_FRAMEWORK = {
     # Token first, so that an anonymous write gets 401 with a WWW-Authenticate header.
@@ -169,6 +203,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["leaderboard.api.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["leaderboard.api.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "leaderboard.api.LimitOffsetPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["leaderboard.throttling.WriteThrottle"],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leaderboard.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -180,6 +216,30 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar wheel, pinned and served by
+    # WhiteNoise: the docs work offline, and no third-party script runs beside the admin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# A Content-Security-Policy on every answer (django-csp): the page, the admin and the docs
+# load scripts, styles and data from this origin only, and nobody may frame them. Swagger UI
+# sets inline styles on its elements, which "style-src" allows for the docs alone (their
+# view says so).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # --- I18N, static ---------------------------------------------------------------------------
@@ -205,6 +265,6 @@ LOGGING = {
     # every 10 seconds, that would bury what the tasks themselves log.
     "loggers": {
         name: {"level": "WARNING"}
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat", "axes")
     },
 }

@@ -34,6 +34,11 @@ LEADERBOARD_REDIS_RETRY_SECONDS = 0.0
 # Tests read the grouped view's fallback right after each write; the reuse has a test of
 # its own.
 LEADERBOARD_FALLBACK_REUSE_SECONDS = 0.0
+# Tests send requests by the hundred from one address and one account; the throttles have
+# tests of their own (tests/leaderboard/test_throttling.py).
+THROTTLE_ANON = "off"
+THROTTLE_WRITES = "off"
+
 # Tests read the board right after they change it; the reuse of anonymous reads has tests of
 # its own (tests/leaderboard/test_middleware.py).
 LEADERBOARD_PUBLIC_CACHE_SECONDS = 0

@@ -58,9 +58,9 @@ def test_a_disabled_account_cannot_write(capsys):
 
 
 def session_client(*, staff: bool) -> APIClient:
-    get_user_model().objects.create_user("person", password="pw", is_staff=staff)
+    person = get_user_model().objects.create_user("person", password="pw", is_staff=staff)
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="person", password="pw")
+    client.force_login(person)
     return client
 
 

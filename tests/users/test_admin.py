@@ -14,9 +14,9 @@ CHANGELIST = "/admin/users/user/"
 
 @pytest.fixture
 def staff() -> Client:
-    get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
     client = Client()
-    client.login(username="admin", password="pw")
+    client.force_login(admin)
     return client
 
 

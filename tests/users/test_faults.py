@@ -47,8 +47,7 @@ def test_a_process_that_missed_a_write_and_exited_is_repaired(disposable_redis, 
             "manage.py",
             "shell",
             "-c",
-            "from users.services import points_change;"
-            f"points_change(user_id={bob.pk}, delta=1000)",
+            f"from users.services import points_change;points_change(user_id={bob.pk}, delta=1000)",
         ],
         cwd=ROOT,
         # Redis blinks for this process: its index write misses, and then it exits.

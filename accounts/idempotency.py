@@ -1,0 +1,86 @@
+"""Writes that a client can safely retry: ``Idempotency-Key``.
+
+The first answer to a write sent with a key is saved, per account and key, in the same
+database transaction as the write itself: a retry of it (the same method, path and body) gets
+that answer again, with ``Idempotent-Replayed: true``, and changes nothing; the same key with
+another request gets a 422. Only successful answers are kept, so a retry of a refused write
+(a 409, say) is tried again. Keys are kept for ``KEPT``, then purged by a periodic task.
+
+Exactly once holds while Redis is down, and between processes: a second request with the key
+waits on the first one's row (PostgreSQL) or its transaction (SQLite) and then replays it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from leaderboard.api import raw_body
+
+from .models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+KEPT = timedelta(hours=24)
+
+
+class KeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (
+        "This Idempotency-Key was sent before with a different request. Use a new key for a "
+        "new request."
+    )
+    default_code = "idempotency_key_reused"
+
+
+def idempotent(request: Request, write: Callable[[], Response]) -> Response:
+    """``write()``, at most once per ``Idempotency-Key`` of the request's account."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return write()
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise exceptions.ValidationError(
+            {HEADER: ["An Idempotency-Key is 1 to 255 printable characters, like a UUID."]}
+        )
+    account = request.user
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.path.encode(), raw_body(request)])
+    ).hexdigest()
+    with transaction.atomic():
+        IdempotentRequest.objects.filter(
+            account=account, key=key, created_at__lt=timezone.now() - KEPT
+        ).delete()
+        try:
+            with transaction.atomic():
+                claim = IdempotentRequest.objects.create(
+                    account=account, key=key, fingerprint=fingerprint, status=0, body={}
+                )
+        except IntegrityError:  # already answered (or being answered: this waited for it)
+            return _replay(account, key, fingerprint)
+        response = write()
+        if not status.is_success(response.status_code):
+            transaction.set_rollback(True)  # a refused write leaves the key free for a retry
+            return response
+        claim.status, claim.body = response.status_code, response.data
+        claim.save(update_fields=["status", "body"])
+    return response
+
+
+def _replay(account: Any, key: str, fingerprint: str) -> Response:
+    kept = IdempotentRequest.objects.get(account=account, key=key)
+    if kept.fingerprint != fingerprint:
+        raise KeyReused
+    return Response(kept.body, status=kept.status, headers={"Idempotent-Replayed": "true"})
+
+
+def idempotency_keys_purge() -> int:
+    """Forget keys older than ``KEPT``; returns how many went."""
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=timezone.now() - KEPT).delete()
+    return deleted

@@ -1,0 +1,194 @@
+"""What a hostile or careless client can send, against real servers: slow headers, stalled
+bodies, oversized bodies, with gunicorn alone (`make run`) and with nginx in front (the
+compose stack's proxy, Debian's nginx here). Each test starts its own servers on loopback
+ports of its own."""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from accounts.services import token_issue
+from tests.conftest import ROOT, subprocess_env
+from users.factories import UserFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@contextmanager
+def gunicorn():
+    port = free_port()
+    env = {
+        **subprocess_env(),
+        "PORT": str(port),
+        "REQUEST_BODY_TIMEOUT_SECONDS": "1",
+        "THROTTLE_ANON": "off",
+        "THROTTLE_WRITES": "off",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "leaderboard/gunicorn.conf.py",
+            "leaderboard.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_listening(port)
+        ask(port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")  # workers are up
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@contextmanager
+def nginx_in_front_of(upstream: int):
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="lb-nginx-") as directory:
+        site = (ROOT / "deploy/nginx/leaderboard.conf.template").read_text()
+        site = site.replace("${UPSTREAM}", f"127.0.0.1:{upstream}")
+        site = site.replace("${LISTEN}", f"127.0.0.1:{port}")
+        (Path(directory) / "leaderboard.conf").write_text(site)
+        (Path(directory) / "nginx.conf").write_text(
+            f"daemon off; pid {directory}/nginx.pid; error_log {directory}/error.log;\n"
+            "events {}\n"
+            f"http {{ access_log off; client_body_temp_path {directory}/body;\n"
+            f"  proxy_temp_path {directory}/proxy; include {directory}/leaderboard.conf; }}\n"
+        )
+        proxy = subprocess.Popen([NGINX, "-c", f"{directory}/nginx.conf", "-p", directory])
+        try:
+            wait_until_listening(port)
+            yield port
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=30)
+
+
+def ask(port: int, request: str, timeout: float = 10) -> str:
+    """Send a raw request and return the status line and headers of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as client:
+        client.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = client.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer.decode(errors="replace")
+
+
+def slow_clients(port: int, count: int) -> list[socket.socket]:
+    """Connections that send half a request and then nothing."""
+    stalled = []
+    for _ in range(count):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(b"GET /api/users/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        stalled.append(client)
+    return stalled
+
+
+def timed_get(port: int) -> tuple[float, str]:
+    started = time.monotonic()
+    answer = ask(port, "GET /api/users/?limit=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    return time.monotonic() - started, answer.split("\r\n")[0]
+
+
+def stalled_body(port: int, key: str, user_id: int) -> str:
+    """A POST that announces 100 bytes, sends 10 and stalls."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        client.sendall(
+            (
+                f"POST /api/users/{user_id}/increment/ HTTP/1.1\r\nHost: localhost\r\n"
+                f"Authorization: Token {key}\r\nContent-Type: application/json\r\n"
+                'Content-Length: 100\r\n\r\n{"by": 1'
+            ).encode()
+        )
+        answer = b""
+        try:
+            while chunk := client.recv(4096):
+                answer += chunk
+        except OSError:
+            pass
+    return answer.decode(errors="replace").split("\r\n")[0]
+
+
+def test_slow_clients_do_not_starve_gunicorn_and_a_stalled_body_gets_408():
+    user = UserFactory(points=3)
+    key = token_issue(username="writer")
+    with gunicorn() as port:
+        stalled = slow_clients(port, 6)
+        elapsed, status = timed_get(port)
+        answer = stalled_body(port, key, user.pk)
+        for client in stalled:
+            client.close()
+
+    assert (status, elapsed < 2) == ("HTTP/1.1 200 OK", True)
+    assert answer.startswith("HTTP/1.1 408")
+    assert User.objects.get(pk=user.pk).points == 3
+
+
+def test_behind_nginx_slow_clients_cost_nothing_and_bodies_are_bounded():
+    if not Path(NGINX).exists():
+        pytest.skip("Debian's nginx is not installed (CI installs it)")
+    user = UserFactory(points=3)
+    key = token_issue(username="writer")
+    with gunicorn() as upstream, nginx_in_front_of(upstream) as port:
+        stalled = slow_clients(port, 50)  # more than gunicorn has threads
+        elapsed, status = timed_get(port)
+        too_large = ask(
+            port,
+            f"POST /api/users/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {key}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+        )
+        answer = stalled_body(port, key, user.pk)
+        for client in stalled:
+            client.close()
+
+    assert (status, elapsed < 2) == ("HTTP/1.1 200 OK", True)
+    assert too_large.startswith("HTTP/1.1 413")
+    assert "application/json" in too_large
+    assert not answer.startswith("HTTP/1.1 5")  # nginx gives up on it; gunicorn never sees it
+    assert User.objects.get(pk=user.pk).points == 3
+
+
+def test_a_json_body_over_64_kb_is_413_before_it_is_read(writer):
+    body = json.dumps({"name": "a", "age": 1, "address": "x" * 70_000})
+
+    response = writer.generic("POST", "/api/users/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 64 KB."}
+    assert not User.objects.exists()

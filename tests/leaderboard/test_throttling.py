@@ -1,0 +1,98 @@
+"""Throttling: anonymous reads per client address, writes per account; admin lockouts."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.services import token_issue
+from users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def rates(settings):
+    settings.THROTTLE_ANON = "5/minute"
+    settings.THROTTLE_WRITES = "3/minute"
+    return settings
+
+
+def reads(client: APIClient, count: int, **extra) -> list[int]:
+    return [client.get("/api/users/", **extra).status_code for _ in range(count)]
+
+
+def test_anonymous_reads_over_the_rate_get_429_with_retry_after(rates, api):
+    assert reads(api, 5) == [200] * 5
+
+    refused = api.get("/api/users/")
+
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert "Try again in" in refused.json()["detail"]
+
+
+def test_the_rate_is_per_client_address(rates, api):
+    reads(api, 5, REMOTE_ADDR="10.0.0.1")
+
+    assert api.get("/api/users/", REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert api.get("/api/users/", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(rates, api):
+    rates.NUM_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.9.9.9"}
+    reads(api, 5, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+
+    assert api.get("/api/users/", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code == 429
+    assert api.get("/api/users/", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 200
+
+
+def test_reads_kept_for_a_second_are_counted_too(rates, api):
+    rates.LEADERBOARD_PUBLIC_CACHE_SECONDS = 30
+    assert reads(api, 6) == [200] * 5 + [429]
+
+
+def test_probes_and_the_page_are_never_throttled(rates, api):
+    for path in ["/healthz", "/readyz"]:
+        assert {api.get(path).status_code for _ in range(8)} == {200}
+
+
+def test_writes_over_the_rate_get_429_per_account(rates):
+    user = UserFactory()
+    first, second = APIClient(), APIClient()
+    first.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(username='one')}")
+    second.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(username='two')}")
+
+    statuses = [first.post(f"/api/users/{user.pk}/increment/").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    assert first.post(f"/api/users/{user.pk}/increment/")["Retry-After"]
+    assert second.post(f"/api/users/{user.pk}/increment/").status_code == 200
+    user.refresh_from_db()
+    assert user.points == 4
+
+
+def test_off_turns_a_rate_off(settings, api):
+    settings.THROTTLE_ANON = "off"
+    assert set(reads(api, 20)) == {200}
+
+
+def test_with_redis_away_requests_are_let_through(rates, disposable_redis, api):
+    disposable_redis.stop()
+    assert set(reads(api, 12)) == {200}
+
+
+def test_admin_sign_in_is_locked_out_after_five_failures():
+    get_user_model().objects.create_superuser("admin", "a@example.com", "right-password")
+    client = Client()
+
+    statuses = [
+        client.post("/admin/login/", {"username": "admin", "password": "wrong"}).status_code
+        for _ in range(5)
+    ]
+    locked = client.post("/admin/login/", {"username": "admin", "password": "right-password"})
+
+    assert statuses == [200, 200, 200, 200, 429]  # the form and its error, then locked out
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
