@@ -50,8 +50,9 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
             {HEADER: ["An Idempotency-Key is 1 to 255 printable characters, like a UUID."]}
         )
     account = request.user
+    assert account.is_authenticated  # writes need an account (ReadOnlyOrWriter)
     fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.path.encode(), raw_body(request)])
+        b"\n".join([str(request.method).encode(), request.path.encode(), raw_body(request)])
     ).hexdigest()
     with transaction.atomic():
         IdempotentRequest.objects.filter(
