@@ -1,21 +1,40 @@
-# Production image: gunicorn by default; the same image runs the Celery worker and beat.
-FROM python:3.11-slim
+# The production image. The same image runs the web server (the default), the Celery worker
+# and beat, and the one-shot migrations: docker-compose.yml picks the command.
+#
+# BASE is the official Python image; PIP_ARGS lets an offline build install from a local
+# wheelhouse (--no-index --find-links=wheels). Both keep their defaults for everyone else.
+ARG BASE=python:3.11-slim
 
+FROM ${BASE} AS build
+ARG PIP_ARGS=""
+WORKDIR /build
+COPY requirements.txt .
+# hadolint ignore=DL3042
+RUN python -m venv /venv \
+ && /venv/bin/pip install --no-cache-dir ${PIP_ARGS} -r requirements.txt
+
+FROM ${BASE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=leaderboard.settings.production
-
+    PATH=/venv/bin:$PATH \
+    DJANGO_SETTINGS_MODULE=leaderboard.settings.production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    VAR_DIR=/app/var
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
-
+RUN useradd --system --uid 10001 --home-dir /app app
+COPY --from=build /venv /venv
 COPY . .
 # Static files are collected at build time; these values exist only for that step.
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 \
-    REDIS_URL=redis://unused:6379/0 ALLOWED_HOSTS=localhost \
-    python manage.py collectstatic --noinput \
- && useradd --system --uid 1000 app && chown -R app /app/var
-USER app
+RUN SECRET_KEY=collectstatic-only-not-a-secret-collectstatic-only-not-a-secret \
+    DATABASE_URL=sqlite:////tmp/unused.sqlite3 REDIS_URL=redis://unused:6379/0 \
+    ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput --verbosity 0 \
+ && mkdir -p /app/var && chown 10001 /app/var
+USER 10001
 
 EXPOSE 8000
-CMD ["gunicorn", "leaderboard.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# /healthz answers without the database or Redis: "the process serves requests".
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "deploy/healthcheck.py"]
+# As `make run` starts it (leaderboard/gunicorn.conf.py): threaded workers, client timeouts.
+CMD ["gunicorn", "-c", "leaderboard/gunicorn.conf.py", "leaderboard.wsgi:application"]

@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run dev test lint format benchmark clean
+.PHONY: run dev test test-mongo check-mongo lint format benchmark soak chaos schemathesis clean
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,11 +37,27 @@ dev: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## lint: ruff and mypy
+# MongoDB mode checked with no server: the system checks, the migrations in mongo_migrations/
+# against the models, and the hot queries compiled to MQL (tests/mongo/).
+MONGO_OFFLINE := DATABASE_URL=mongodb://127.0.0.1:27017/leaderboard MONGODB_NO_SERVER=true
+
+## check-mongo: check MongoDB mode offline (no server needed)
+check-mongo: $(VENV)/.dev
+	$(MONGO_OFFLINE) $(PY) manage.py check --database default
+	$(MONGO_OFFLINE) $(PY) manage.py makemigrations --check --dry-run
+	$(MONGO_OFFLINE) $(PY) -m pytest -p no:cacheprovider -q tests/mongo
+
+## test-mongo: the whole suite against the MongoDB replica set at MONGODB_URL
+test-mongo: $(VENV)/.dev
+	@test -n "$(MONGODB_URL)" || { echo "Set MONGODB_URL to a MongoDB replica set, e.g. MONGODB_URL=mongodb://127.0.0.1:27017/?replicaSet=rs0 (docker compose --profile mongo up mongo starts one)."; exit 2; }
+	DATABASE_URL="$(MONGODB_URL)" $(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff, mypy, and hadolint on the Dockerfile
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/hadolint Dockerfile
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
@@ -50,6 +66,18 @@ format: $(VENV)/.dev
 ## benchmark: seed 1M users, rebuild the index, and time reads; prints the figures
 benchmark: $(VENV)/.dev
 	$(PY) benchmarks/run.py $(BENCHMARK_ARGS)
+
+## soak: 90% reads, 10% ± changes on 1M users for 10 minutes; 5xx, p99 a minute, memory
+soak: $(VENV)/.dev
+	$(PY) benchmarks/soak.py $(SOAK_ARGS)
+
+## chaos: random ±, deletes, rebuilds, Redis pauses and kills, worker recycles for 10 minutes
+chaos: $(VENV)/.dev
+	$(PY) benchmarks/chaos.py $(CHAOS_ARGS)
+
+## schemathesis: fuzz the API from its OpenAPI document against a live server
+schemathesis: $(VENV)/.dev
+	$(PY) benchmarks/fuzz.py $(SCHEMATHESIS_ARGS)
 
 clean:
 	rm -rf $(VENV) var

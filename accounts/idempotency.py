@@ -13,6 +13,7 @@ waits on the first one's row (PostgreSQL) or its transaction (SQLite) and then r
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -24,11 +25,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leaderboard.api import raw_body
+from leaderboard.transactions import atomic
 
 from .models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 KEPT = timedelta(hours=24)
+# Printable ASCII, as a header value travels best: a UUID, a hash, an order number.
+KEY_PATTERN = re.compile(r"[ -~]{1,255}")
+KEY_RULE = "An Idempotency-Key is 1 to 255 printable ASCII characters, like a UUID."
 
 
 class KeyReused(exceptions.APIException):
@@ -45,21 +50,19 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return write()
-    if not 1 <= len(key) <= 255 or not key.isprintable():
-        raise exceptions.ValidationError(
-            {HEADER: ["An Idempotency-Key is 1 to 255 printable characters, like a UUID."]}
-        )
+    if not KEY_PATTERN.fullmatch(key):
+        raise exceptions.ValidationError({HEADER: [KEY_RULE]})
     account = request.user
     assert account.is_authenticated  # writes need an account (ReadOnlyOrWriter)
     fingerprint = hashlib.sha256(
         b"\n".join([str(request.method).encode(), request.path.encode(), raw_body(request)])
     ).hexdigest()
-    with transaction.atomic():
+    with atomic():
         IdempotentRequest.objects.filter(
             account=account, key=key, created_at__lt=timezone.now() - KEPT
         ).delete()
         try:
-            with transaction.atomic():
+            with atomic():
                 claim = IdempotentRequest.objects.create(
                     account=account, key=key, fingerprint=fingerprint, status=0, body={}
                 )

@@ -101,12 +101,15 @@ def main() -> None:
         _wipe(env, args)
     bench = Bench(env, args)
     results: list[Size] = []
-    with bench.serving():
-        for users in sizes:
-            results.append(bench.measure(users))
-            _print_size(results[-1], args)
+    try:
+        with bench.serving():
+            for users in sizes:
+                results.append(bench.measure(users))
+                _print_size(results[-1], args)
         if args.throttle_cost:
-            bench.throttle_cost()
+            bench.throttle_cost(results[-1])
+    finally:
+        shutil.rmtree(bench.paths, ignore_errors=True)
     _print_growth(results)
     _write(results, args, db_kind)
 
@@ -136,9 +139,11 @@ def _environment(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _wipe(env: dict[str, str], args: argparse.Namespace) -> None:
+    """Empty the database and Redis that ``env`` names: without URLs, its own VAR_DIR."""
+    own = Path(env["VAR_DIR"])
     if not args.database_url:
-        shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(own, ignore_errors=True)
+    own.mkdir(parents=True, exist_ok=True)
     manage(env, "migrate", "--noinput", "-v0")
     if args.database_url:
         manage(env, "flush", "--noinput")
@@ -167,10 +172,11 @@ class Bench:
         self.users = 0
 
     @contextlib.contextmanager
-    def serving(self) -> Iterator[None]:
+    def serving(self, **settings: str) -> Iterator[None]:
         """`manage.py serve` (gunicorn, a Celery worker and beat, the embedded Redis), as
-        `make run` starts it; Django in this process too, to prepare and check."""
-        serve_env = {**self.env, "EMBEDDED_REDIS": "supervised"}
+        `make run` starts it, with ``settings`` added to its environment; Django in this
+        process too, to prepare and check."""
+        serve_env = {**self.env, "EMBEDDED_REDIS": "supervised", **settings}
         server = subprocess.Popen(
             [sys.executable, "manage.py", "serve"],
             cwd=ROOT,
@@ -178,6 +184,7 @@ class Bench:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self.server = server
         try:
             os.environ.update(serve_env)
             import django
@@ -189,7 +196,6 @@ class Bench:
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=90)
-            shutil.rmtree(self.paths, ignore_errors=True)
 
     def _wait_until_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -299,10 +305,19 @@ class Bench:
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         return _parse_wrk(out)
 
-    def throttle_cost(self) -> None:
-        """Reads with throttling on, at a rate that never refuses: what checking costs."""
-        print("\nThrottling's cost (reads with THROTTLE_ANON at 10^9/minute, not refusing):")
-        print("  (measured by restarting the server; see README)")
+    def throttle_cost(self, unthrottled: Size) -> None:
+        """The same reads again, served with throttling on at a rate that never refuses: what
+        counting each client's requests costs."""
+        never = "1000000000/minute"
+        print(f"\nThrottling's cost: the reads again, served with THROTTLE_ANON={never}")
+        print(f"  {'scenario':<52} {'off req/s':>10} {'on req/s':>10} {'on/off':>7}")
+        with self.serving(THROTTLE_ANON=never, THROTTLE_WRITES=never):
+            for name, target in self._scenarios():
+                if name not in unthrottled.loads or "token" in name:
+                    continue
+                off, on = unthrottled.loads[name], self.load(*target)
+                ratio = on.rate / off.rate if off.rate else 0.0
+                print(f"  {name:<52} {off.rate:>10.0f} {on.rate:>10.0f} {ratio:>7.2f}")
 
 
 class StallWatch:

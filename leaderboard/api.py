@@ -10,6 +10,7 @@ import orjson
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, parsers, renderers, serializers, status
@@ -100,6 +101,12 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     def get_offset(self, request: Request) -> int:
         return _bounded(request, self.offset_query_param, 0, 0, MAX_OFFSET)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        limit, offset = super().get_schema_operation_parameters(view)
+        limit["schema"] |= {"minimum": 1, "maximum": self.max_limit, "default": self.default_limit}
+        offset["schema"] |= {"minimum": 0, "maximum": MAX_OFFSET, "default": 0}
+        return [limit, offset]
+
     def window(self, request: Request) -> tuple[int, int]:
         """Read `offset` and `limit` for a view that fetches its page itself."""
         self.request = request
@@ -172,7 +179,7 @@ def public_id(pk: Any) -> int | str:
     return pk if isinstance(pk, int) else str(pk)
 
 
-IS_MONGODB = settings.DATABASES["default"]["ENGINE"] == "django_mongodb_backend"
+IS_MONGODB: bool = settings.IS_MONGODB
 
 
 @extend_schema_field(OpenApiTypes.STR if IS_MONGODB else OpenApiTypes.INT)
@@ -186,6 +193,7 @@ class IdField(serializers.Field):
         return public_id(value)
 
 
+@csrf_exempt  # it changes nothing; a CSRF failure would answer in HTML
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any path under /api/ that names no endpoint: a JSON 404, like every API answer."""
     detail = "There is no such endpoint. The API is described at /api/docs/."

@@ -1,8 +1,9 @@
 from typing import Any
 
 from csp.decorators import csp_update
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -26,3 +27,8 @@ def docs(view_class: Any) -> Any:
     their inline styles are allowed on these pages only."""
     view = view_class.as_view(url_name="schema")
     return csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(view)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return HttpResponseRedirect(static("leaderboard/favicon.svg"))

@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +94,18 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
 
     from leaderboard.celery import app
 
+    app.control.purge()  # a RabbitMQ queue outlives the run that filled it
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         yield
+
+
+def wait_until_well_inside_a_slot(margin: float = 10) -> None:
+    """A winner tick must land in the slot it was sent in: not in the last ``margin`` seconds
+    before a 5-minute boundary, where a slow worker would find it late."""
+    now = datetime.now(UTC)
+    left = 300 - (now.minute % 5 * 60 + now.second + now.microsecond / 1e6)
+    if left < margin:
+        time.sleep(left + 1)
 
 
 def subprocess_env() -> dict[str, str]:

@@ -15,6 +15,8 @@ from typing import NamedTuple, cast
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leaderboard.transactions import atomic
+
 from . import ranking
 from .models import User
 
@@ -34,7 +36,7 @@ def users_load(
     """Insert ``people`` as new users with the points given, and hand them to ``index`` (the
     ranking index) once the transaction commits. The seed command passes a function that
     queues them for a thread, so that Redis works while the next batch is copied."""
-    with transaction.atomic():
+    with atomic():
         if connection.vendor == "postgresql":
             ids = _copy(people)
         else:

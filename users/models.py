@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .validators import validate_printable
+from .validators import validate_name, validate_printable
 
 MAX_AGE = 150
 # Points fit a 32-bit integer column everywhere, and stay exact as a Redis score (a double).
@@ -25,7 +25,7 @@ class User(models.Model):
     Deleting one is soft (`deleted`), because the winners history keeps a real foreign key.
     """
 
-    name = models.CharField(max_length=100, validators=[validate_printable])
+    name = models.CharField(max_length=100, validators=[validate_name])
     age = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(0), MaxValueValidator(MAX_AGE)]
     )

@@ -11,12 +11,39 @@ from rest_framework import serializers
 from leaderboard.api import IdField, public_id
 
 from .models import MAX_AGE, MAX_POINTS
-from .validators import validate_printable
+from .validators import refuse_unprintable, validate_name, validate_printable
 
 
-def _whole_number(name: str, low: int, high: int, **kwargs: Any) -> serializers.IntegerField:
+class JSONInteger(serializers.IntegerField):
+    """A JSON number with no fraction: "5" (a string) or true is refused, as the schema says,
+    where DRF's IntegerField would take them."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JSONString(serializers.CharField):
+    """A JSON string: 42 is refused, where DRF's CharField would make it "42". Control and
+    format characters are refused before the surrounding whitespace is trimmed: Python counts
+    some of them (U+001C to U+001F) as whitespace, and trimming would accept what the schema
+    refuses."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        refuse_unprintable(data)
+        return super().to_internal_value(data)
+
+
+def _whole_number(
+    name: str, low: int, high: int, *, body: bool = False, **kwargs: Any
+) -> serializers.IntegerField:
+    """A whole number from ``low`` to ``high``: a JSON number in a body, digits in a query."""
     message: str | Any = f"{name} must be a whole number from {low:,} to {high:,}."
-    return serializers.IntegerField(
+    field = JSONInteger if body else serializers.IntegerField
+    return field(
         min_value=low,
         max_value=high,
         error_messages={
@@ -29,9 +56,10 @@ def _whole_number(name: str, low: int, high: int, **kwargs: Any) -> serializers.
 
 
 def _text(name: str, max_length: int, **kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(
+    validator = validate_printable if kwargs.get("allow_blank") else validate_name
+    return JSONString(
         max_length=max_length,
-        validators=[validate_printable],
+        validators=[validator],
         error_messages={
             "required": f"{name} is required.",
             "null": f"{name} must be text.",
@@ -77,12 +105,12 @@ class UserInputSerializer(serializers.Serializer[Any]):
     """What a client may set. `points` is not here: a client never sets points directly."""
 
     name = _text("Name", 100, help_text="1-100 characters, not blank.")
-    age = _whole_number("Age", 0, MAX_AGE)
+    age = _whole_number("Age", 0, MAX_AGE, body=True)
     address = _text("Address", 255, allow_blank=True, required=False, help_text="Optional.")
 
 
 class PointsChangeSerializer(serializers.Serializer[Any]):
-    by = _whole_number("By", 1, 1000, default=1)
+    by = _whole_number("By", 1, 1000, body=True, default=1)
 
 
 class BoardQuerySerializer(serializers.Serializer[Any]):
@@ -95,8 +123,11 @@ class BoardQuerySerializer(serializers.Serializer[Any]):
     )
     search = serializers.CharField(
         required=False,
+        # Searched as typed: a trimmed "a " would be one character, under the schema's minimum.
+        trim_whitespace=False,
         min_length=2,
         max_length=100,
+        validators=[validate_printable, refuse_unprintable],
         help_text="Only users whose name contains this text, in any case (2 characters or more).",
         error_messages={
             "min_length": "Type at least 2 characters to search.",

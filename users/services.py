@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from leaderboard.transactions import atomic
+
 from . import ranking
 from .models import MAX_POINTS, User
 from .selectors import RankedUser, fallback, user_pk, with_ranks
@@ -64,7 +66,7 @@ def _index_after_commit(pk: Any) -> RankedUser:
 def user_create(*, name: str, age: int, address: str = "") -> RankedUser:
     user = User(name=name, age=age, address=address)
     user.full_clean()
-    with transaction.atomic():
+    with atomic():
         user.save(force_insert=True)
         entry = ranking.Entry(user.pk, user.points, user.version, user.age)
         transaction.on_commit(lambda: ranking.put([entry]))
@@ -76,7 +78,7 @@ def users_bulk_create(users: list[User], *, batch_size: int = 1000) -> list[User
 
     Their points are kept as given; the index gets them in pipelined batches.
     """
-    with transaction.atomic():
+    with atomic():
         created = User.objects.bulk_create(users, batch_size=batch_size)
         entries = [ranking.Entry(u.pk, u.points, u.version, u.age) for u in created]
         transaction.on_commit(lambda: ranking.put(entries))
@@ -93,7 +95,7 @@ def user_update(*, user_id: Any, **fields: Any) -> RankedUser:
     for field, value in fields.items():
         setattr(candidate, field, value)
     candidate.full_clean(exclude=["points"])
-    with transaction.atomic():
+    with atomic():
         # One conditional UPDATE, like a points change: a concurrent change of points is
         # neither lost nor overwritten.
         if not User.objects.alive().filter(pk=pk).update(**fields, **_changed()):
@@ -108,7 +110,7 @@ def points_change(*, user_id: Any, delta: int) -> RankedUser:
     the result would leave 0..MAX_POINTS; in both cases nothing changes.
     """
     pk = user_pk(user_id)
-    with transaction.atomic():
+    with atomic():
         changed = (
             User.objects.alive()
             .filter(pk=pk, points__gte=max(0, -delta), points__lte=MAX_POINTS - max(0, delta))
@@ -122,7 +124,7 @@ def points_change(*, user_id: Any, delta: int) -> RankedUser:
 def user_delete(*, user_id: Any) -> None:
     """Soft delete: the row stays for the winners history; the user leaves every list."""
     pk = user_pk(user_id)
-    with transaction.atomic():
+    with atomic():
         now = timezone.now()
         changed = (
             User.objects.alive().filter(pk=pk).update(deleted=True, deleted_at=now, **_changed())
@@ -135,7 +137,7 @@ def user_delete(*, user_id: Any) -> None:
 def user_restore(*, user_id: Any) -> RankedUser:
     """Bring a soft-deleted user back, with the points they had."""
     pk = user_pk(user_id)
-    with transaction.atomic():
+    with atomic():
         changed = User.objects.filter(pk=pk, deleted=True).update(
             deleted=False, deleted_at=None, **_changed()
         )

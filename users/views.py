@@ -5,13 +5,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import idempotency
 from accounts.idempotency import idempotent
 from leaderboard.api import LimitOffsetPagination
 
@@ -31,6 +32,16 @@ from .serializers import (
     user_json,
 )
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"},
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (a UUID): a retry with the same key and body gets the first answer "
+        "again, with `Idempotent-Replayed: true`, and changes nothing. Kept 24 hours."
+    ),
+)
+
 
 class PointsConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -44,12 +55,18 @@ class UserNotFound(exceptions.NotFound):
 @extend_schema_view(
     list=extend_schema(
         summary="The leaderboard, best first (or a search of it)",
+        description=(
+            "Anonymous answers may be reused for a second; each has an ETag, and a request "
+            "with a matching If-None-Match gets a 304."
+        ),
         parameters=[BoardQuerySerializer],
+        responses={200: UserSerializer(many=True), 304: None},
     ),
     create=extend_schema(
         summary="Add a user (with 0 points)",
         request=UserInputSerializer,
         responses={201: UserSerializer},
+        parameters=[IDEMPOTENCY_KEY],
     ),
     retrieve=extend_schema(summary="One user, with rank"),
     update=extend_schema(summary="Replace name, age and address", request=UserInputSerializer),
@@ -64,7 +81,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     paginator: LimitOffsetPagination
 
     def list(self, request: Request) -> Response:
-        query = _valid(BoardQuerySerializer, request.query_params)
+        query = _valid(BoardQuerySerializer, _query(request))
         offset, limit = self.paginator.window(request)
         if "search" in query:
             total, users = selectors.search_page(
@@ -106,6 +123,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         summary="Add points (default 1)",
         request=PointsChangeSerializer,
         responses={200: UserSerializer},
+        parameters=[IDEMPOTENCY_KEY],
     )
     @action(detail=True, methods=["post"])
     def increment(self, request: Request, pk: str) -> Response:
@@ -115,6 +133,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         summary="Take points away (default 1); 409 if that would go below 0",
         request=PointsChangeSerializer,
         responses={200: UserSerializer},
+        parameters=[IDEMPOTENCY_KEY],
     )
     @action(detail=True, methods=["post"])
     def decrement(self, request: Request, pk: str) -> Response:
@@ -139,7 +158,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     )
     @action(detail=True, methods=["get"])
     def around(self, request: Request, pk: str) -> Response:
-        size = _valid(AroundQuerySerializer, request.query_params)["size"]
+        size = _valid(AroundQuerySerializer, _query(request))["size"]
         with _user_not_found():
             around = selectors.user_around(user_id=pk, size=size)
         return _cacheable(request, Response(AroundSerializer(around).data))
@@ -156,7 +175,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     )
     @action(detail=False, methods=["get"], url_path="grouped-by-score")
     def grouped_by_score(self, request: Request) -> Response:
-        per_group = _valid(GroupsQuerySerializer, request.query_params)["users_per_group"]
+        per_group = _valid(GroupsQuerySerializer, _query(request))["users_per_group"]
         offset, limit = self.paginator.window(request)
         if limit * per_group > MAX_GROUPED_USERS:
             raise exceptions.ValidationError(
@@ -196,6 +215,12 @@ def _valid(
     serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _query(request: Request) -> dict[str, str]:
+    """The query string as a plain dict: given a QueryDict, DRF would take `?search=` as no
+    search at all (HTML form rules), where the schema says 2 characters or more."""
+    return request.query_params.dict()
 
 
 def _cacheable(request: Request, response: Response) -> Response:

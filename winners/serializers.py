@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from leaderboard.api import IdField, public_id
+from leaderboard.api import IS_MONGODB, IdField, public_id
 
 from .models import Winner
 
@@ -26,7 +26,29 @@ class WinnerSerializer(serializers.ModelSerializer[Winner]):
         return data
 
 
-class WinnersQuerySerializer(serializers.Serializer[Any]):
-    user = serializers.CharField(
-        required=False, max_length=64, help_text="Only this user's wins (a user's id)."
+def _user_id() -> serializers.Field:
+    """A user's id as the API gives it: a whole number on SQL databases, a 24-digit hex
+    string (an ObjectId) on MongoDB."""
+    help_text = "Only this user's wins (a user's id)."
+    if IS_MONGODB:
+        message = "user must be a user's id: 24 hexadecimal digits."
+        return serializers.RegexField(
+            r"^[0-9a-f]{24}$",
+            required=False,
+            help_text=help_text,
+            error_messages={"invalid": message, "blank": message},
+        )
+    message = "user must be a user's id: a whole number."
+    return serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=help_text,
+        error_messages={
+            key: message for key in ("invalid", "min_value", "max_value", "max_string_length")
+        },
     )
+
+
+class WinnersQuerySerializer(serializers.Serializer[Any]):
+    user = _user_id()

@@ -7,9 +7,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
+from leaderboard.transactions import atomic
 from users.models import User
 
 from .models import Winner
@@ -88,7 +89,7 @@ def winner_declare(*, at: datetime, now: datetime | None = None) -> Decision:
         return Decision(Outcome.TIE, slot)
     leader = top_two[0]
     try:
-        with transaction.atomic():
+        with atomic():
             winner = Winner.objects.create(user=leader, points=leader.points, won_at=now, slot=slot)
     except IntegrityError:  # the slot's UniqueConstraint: someone declared it first
         holder = Winner.objects.select_related("user").get(slot=slot)

@@ -14,6 +14,6 @@ class WinnerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Winner]):
     serializer_class = WinnerSerializer
 
     def get_queryset(self) -> QuerySet[Winner]:
-        query = WinnersQuerySerializer(data=self.request.query_params)
+        query = WinnersQuerySerializer(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)
         return winner_list(user_id=query.validated_data.get("user"))

@@ -6,6 +6,7 @@ Each environment has its own module (local, production, test) that starts with
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -80,33 +81,79 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# The embedded default is an SQLite file; DATABASE_URL points at PostgreSQL in production.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
-    DATABASES["default"]["OPTIONS"] = {
-        # WAL lets readers run beside the writer; the busy timeout and IMMEDIATE transactions
-        # make the web workers, Celery and the commands queue for the write lock instead of
-        # failing with "database is locked".
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+# The embedded default is an SQLite file; DATABASE_URL points at PostgreSQL in production, or
+# at MongoDB (mongodb:// or mongodb+srv://, through django-mongodb-backend).
+DATABASE_URL = env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+IS_MONGODB = DATABASE_URL.startswith(("mongodb://", "mongodb+srv://"))
+if IS_MONGODB:
+    # django-environ does not know MongoDB; the backend takes the connection string as HOST,
+    # and pymongo keeps its own pool.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django_mongodb_backend",
+            "HOST": DATABASE_URL,
+            "NAME": urlsplit(DATABASE_URL).path.strip("/") or "leaderboard",
+        }
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        DATABASES["default"]["OPTIONS"] = {
+            # WAL lets readers run beside the writer; the busy timeout and IMMEDIATE
+            # transactions make the web workers, Celery and the commands queue for the write
+            # lock instead of failing with "database is locked".
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if IS_MONGODB:
+    # MongoDB mode, as django-mongodb-backend's documentation configures it: ObjectId ids,
+    # the contrib and third-party apps' configurations that use them (leaderboard.mongo_apps),
+    # and a separate migrations tree made for them (mongo_migrations/, kept in step with the
+    # SQL one by `make check-mongo`).
+    DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+    _MONGO_APPS = {
+        "django.contrib.admin": "leaderboard.mongo_apps.MongoAdminConfig",
+        "django.contrib.auth": "leaderboard.mongo_apps.MongoAuthConfig",
+        "django.contrib.contenttypes": "leaderboard.mongo_apps.MongoContentTypesConfig",
+        "django_celery_beat": "leaderboard.mongo_apps.MongoBeatConfig",
+        "axes": "leaderboard.mongo_apps.MongoAxesConfig",
+    }
+    INSTALLED_APPS = ["django_mongodb_backend", *(_MONGO_APPS.get(a, a) for a in INSTALLED_APPS)]
+    MIGRATION_MODULES = {
+        app: f"mongo_migrations.{app}"
+        for app in [
+            "admin", "auth", "contenttypes", "sessions", "django_celery_beat", "axes",
+            "accounts", "users", "winners",
+        ]
+    }  # fmt: skip
+    DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter"]
+    if env.bool("MONGODB_NO_SERVER", default=False):  # make check-mongo
+        DATABASE_ROUTERS.insert(0, "leaderboard.routers.NoServerRouter")
+
 # --- Redis ----------------------------------------------------------------------------------
-# With no REDIS_URL, the project runs its own redis-server on var/redis.sock: `make run`
-# supervises it (and says so with EMBEDDED_REDIS=supervised); a command run on its own starts
-# it on first use.
+# Redis holds the ranking index, the cache (throttle counts) and, unless CELERY_BROKER_URL
+# says otherwise, Celery's broker and results. Three ways to reach it:
+# - REDIS_SENTINELS ("host:port,host:port,..."): the primary that Sentinel names, followed
+#   through a failover without a restart (django-redis's SentinelClient, kombu's sentinel://);
+# - REDIS_URL: one server;
+# - neither: the project's own redis-server on var/redis.sock. `make run` supervises it (and
+#   says so with EMBEDDED_REDIS=supervised); a command run on its own starts it on first use.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="leaderboard")
+REDIS_DB = env.int("REDIS_DB", default=0)
 REDIS_URL = env("REDIS_URL", default="")
 EMBEDDED_REDIS_DIR = Path(env("EMBEDDED_REDIS_DIR", default=str(VAR_DIR)))
-if not REDIS_URL:
+if REDIS_SENTINELS:
+    REDIS_URL = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_DB}"
+elif not REDIS_URL:
     if env("EMBEDDED_REDIS", default="") == "supervised":
         _socket = embedded_redis.prepare(EMBEDDED_REDIS_DIR)
     else:
@@ -124,6 +171,15 @@ CACHES = {
         },
     }
 }
+if REDIS_SENTINELS:
+    CACHES["default"]["OPTIONS"] |= {
+        "CLIENT_CLASS": "django_redis.client.SentinelClient",
+        "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+        "SENTINELS": [
+            (host, int(port)) for host, port in (s.rsplit(":", 1) for s in REDIS_SENTINELS)
+        ],
+        "SENTINEL_KWARGS": {"socket_connect_timeout": 0.5, "socket_timeout": 2.0},
+    }
 
 # The ranking index (users/ranking/): its key prefix, and how long to skip Redis after it
 # failed to answer.
@@ -146,8 +202,15 @@ LEADERBOARD_FALLBACK_REUSE_SECONDS = env.float("LEADERBOARD_FALLBACK_REUSE_SECON
 LEADERBOARD_PUBLIC_CACHE_SECONDS = env.int("LEADERBOARD_PUBLIC_CACHE_SECONDS", default=1)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=embedded_redis.celery_url(REDIS_URL))
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+# The broker: CELERY_BROKER_URL (amqp://... for RabbitMQ, production's choice), else Redis as
+# above. Results always stay in Redis (RabbitMQ's own result backend is deprecated).
+if REDIS_SENTINELS:
+    _celery_redis = ";".join(f"sentinel://{s}/{REDIS_DB}" for s in REDIS_SENTINELS)
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
+else:
+    _celery_redis = embedded_redis.celery_url(REDIS_URL)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=_celery_redis)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_celery_redis)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
@@ -155,9 +218,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A message that a dead worker took is handed out again after this long, well inside the
-# 5-minute winner slot it belongs to.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 120}
+# On Redis, a message that a dead worker took is handed out again after this long, well
+# inside the 5-minute winner slot it belongs to (RabbitMQ hands it out when the worker's
+# connection drops).
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 120}
+if REDIS_SENTINELS:
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
 
 # --- Auth and API ---------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -205,7 +271,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "leaderboard.api.LimitOffsetPagination",
     "DEFAULT_THROTTLE_CLASSES": ["leaderboard.throttling.WriteThrottle"],
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "leaderboard.schema.AutoSchema",
     "EXCEPTION_HANDLER": "leaderboard.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -49,3 +49,15 @@ def test_migrations_are_reversible_and_rerunnable(tmp_path):
         "users.tasks.repair_leaderboard 10 None",
         "winners.tasks.declare_winner None */5",
     ]
+
+
+def test_the_migrations_match_the_models():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
         "joiner\u200d",
         "line\u2028separator",
         "bom\ufeff",
+        "\x1eleading separator",  # Python strips U+001C-U+001F as whitespace: still refused
+        "trailing newline\n",
     ],
 )
 @pytest.mark.parametrize("field", ["name", "address"])

@@ -102,6 +102,7 @@ def test_a_write_the_index_missed_is_repaired_from_the_database(disposable_redis
     assert_index_matches_db()
 
 
+@pytest.mark.celery
 def test_an_index_found_empty_is_rebuilt_by_the_worker(disposable_redis, celery_worker, api):
     make_board()
     assert ranking.snapshot() is None  # a fresh Redis: nothing built yet

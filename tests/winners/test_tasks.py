@@ -14,13 +14,13 @@ from django.core.management import call_command
 from django.db import transaction
 
 from leaderboard.celery import app
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, subprocess_env, wait_until_well_inside_a_slot
 from users.factories import UserFactory
 from winners.models import Winner
 from winners.services import slot_start
 from winners.tasks import declare_winner
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery]
 
 
 def test_the_worker_declares_a_unique_top(celery_worker):
@@ -98,14 +98,6 @@ def test_two_processes_at_once_store_exactly_one_row():
     ]
     assert all(out.count("\n") == 1 for out, _ in outputs)  # each run prints once
     assert Winner.objects.count() == 1
-
-
-def wait_until_well_inside_a_slot() -> None:
-    """Both runs must fall in one slot: not in the last seconds before a boundary."""
-    now = datetime.now(UTC)
-    left = 300 - (now.minute % 5 * 60 + now.second)
-    if left < 10:
-        time.sleep(left + 1)
 
 
 def test_the_command_prints_its_decision_once(capsys):

@@ -1,0 +1,70 @@
+"""The OpenAPI document says what the API really does: public reads are marked public, and
+every status an operation can answer is listed, with one error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular import openapi
+from rest_framework import permissions
+
+# DRF's error shape: {"detail": "..."}, or field names with lists of messages.
+ERROR = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+    },
+    "example": {"detail": "What went wrong, in plain words."},
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_auth(self) -> list[dict[str, Any]]:
+        if self.method in permissions.SAFE_METHODS:
+            return []  # reads are anonymous
+        return super().get_auth()
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            for status, meaning in self._errors(operation).items():
+                operation["responses"].setdefault(status, _error(meaning))
+            # gunicorn refuses it before Django sees it, in its own words.
+            operation["responses"]["414"] = {
+                "description": "The request line is longer than 4,094 bytes.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        return operation
+
+    def _errors(self, operation: dict[str, Any]) -> dict[str, str]:
+        write = self.method not in permissions.SAFE_METHODS
+        action = getattr(self.view, "action", None)
+        errors = {}
+        if operation.get("parameters") or operation.get("requestBody"):
+            errors["400"] = "A parameter or a field is not allowed; the answer says which."
+        errors["401"] = (
+            "A token is missing or wrong (writes need one; a wrong one fails reads too)."
+        )
+        if write:
+            errors["403"] = "Signed in, but not as staff; or a session write without CSRF."
+        if "{id}" in self.path:
+            errors["404"] = "There is no such user (or it was deleted)."
+        if write:
+            errors["408"] = "The request body did not arrive in time."
+        if action in {"increment", "decrement"}:
+            errors["409"] = "The change would take points below 0 (or past the maximum)."
+        if write:
+            errors["413"] = "The request body is larger than 64 KB."
+            errors["415"] = "The body is not JSON (Content-Type: application/json)."
+        if action in {"create", "increment", "decrement"}:
+            errors["422"] = "This Idempotency-Key came before with a different request."
+        errors["429"] = "Too many requests from this address or account: see Retry-After."
+        errors["503"] = (
+            "The database did not answer, or a read the index could not serve took too "
+            "long: try again after Retry-After."
+        )
+        return errors
+
+
+def _error(meaning: str) -> dict[str, Any]:
+    return {"description": meaning, "content": {"application/json": {"schema": ERROR}}}
