@@ -5,9 +5,13 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 # Production never starts the embedded Redis: it must be told where Redis is.
-for _name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
+for _name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"Set the {_name} environment variable for production.")
+if not (os.environ.get("REDIS_URL") or os.environ.get("REDIS_SENTINELS")):
+    raise ImproperlyConfigured(
+        "Set REDIS_URL (one Redis) or REDIS_SENTINELS (Sentinel's addresses) for production."
+    )
 
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402

@@ -66,4 +66,6 @@ def test_winners_filter_by_user(api):
     assert mine["count"] == 2
     assert {w["user"]["id"] for w in mine["results"]} == {ada.pk}
     assert api.get("/api/winners/?user=999999").json()["count"] == 0
-    assert api.get("/api/winners/?user=abc").json()["count"] == 0
+    refused = api.get("/api/winners/?user=abc")
+    assert refused.status_code == 400
+    assert refused.json() == {"user": ["user must be a user's id: a whole number."]}
