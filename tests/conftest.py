@@ -97,6 +97,12 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
     app.control.purge()  # a RabbitMQ queue outlives the run that filled it
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         yield
+        # The worker notices that it should stop between two messages; on RabbitMQ it may
+        # wait ten seconds for the next. A broadcast ping is one, at once.
+        from celery.worker import state
+
+        state.should_terminate = 0
+        app.control.ping(timeout=0.2)
 
 
 def wait_until_well_inside_a_slot(margin: float = 10) -> None:

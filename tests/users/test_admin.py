@@ -89,18 +89,22 @@ def test_the_admin_cannot_hard_delete(staff):
 
 @pytest.fixture
 def ten_thousand_users() -> None:
-    users_bulk_create(UserFactory.build_batch(10_000, scored=True), batch_size=2000)
+    # Plain names and addresses: Faker would spend a second on them, and the queries are the
+    # same.
+    users = UserFactory.build_batch(10_000, scored=True, name="Player", address="")
+    users_bulk_create(users, batch_size=2000)
     user_delete(user_id=User.objects.order_by("pk")[0].pk)
 
 
-@pytest.mark.parametrize("query", ["", "?p=150", "?q=a", "?status=deleted", "?o=3", "?o=-1"])
 def test_the_changelist_at_10k_users_needs_few_queries(
-    staff, ten_thousand_users, django_assert_max_num_queries, query
+    staff, ten_thousand_users, django_assert_max_num_queries
 ):
-    # Session, user, the page, and a count only when filtered or searched.
-    with django_assert_max_num_queries(6):
-        response = staff.get(CHANGELIST + query)
-    assert response.status_code == 200
+    # One set of users for every view of the list: filling it is what costs.
+    for query in ["", "?p=150", "?q=a", "?status=deleted", "?o=3", "?o=-1"]:
+        # Session, user, the page, and a count only when filtered or searched.
+        with django_assert_max_num_queries(6, info=query):
+            response = staff.get(CHANGELIST + query)
+        assert response.status_code == 200, query
 
 
 def test_the_unfiltered_changelist_never_counts_the_whole_table(
