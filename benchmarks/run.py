@@ -147,9 +147,29 @@ def _wipe(env: dict[str, str], args: argparse.Namespace) -> None:
     manage(env, "migrate", "--noinput", "-v0")
     if args.database_url:
         manage(env, "flush", "--noinput")
+        # flush empties every table, the beat schedules that data migrations made included:
+        # without them nothing repairs the index, and reads leave it after a minute.
+        manage(env, "shell", "-v0", "-c", SCHEDULES)
     if args.redis_url:
-        script = "from django_redis import get_redis_connection as g; g('default').flushdb()"
+        # In the background: a synchronous FLUSHDB of ten million keys outlasts the timeout.
+        script = (
+            "from django_redis import get_redis_connection as g;"
+            "g('default').flushdb(asynchronous=True)"
+        )
         manage(env, "shell", "-v0", "-c", script)
+
+
+# The data migrations that schedule the periodic tasks, run again on the live registry.
+SCHEDULES = """
+from importlib import import_module
+from django.apps import apps
+for module, function in [
+    ("users.migrations.0003_schedule_index_upkeep", "forwards"),
+    ("winners.migrations.0003_schedule_at_slot_boundaries", "at_boundaries"),
+    ("accounts.migrations.0003_schedule_idempotency_purge", "forwards"),
+]:
+    getattr(import_module(module), function)(apps, None)
+"""
 
 
 def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
@@ -384,7 +404,10 @@ def redis_bytes_per_user() -> dict[str, float]:
         kind = "board" if name == "board" else "state (versions and ages)"
         if name not in {"board"} and not name.startswith("s:"):
             kind = "aggregates and fingerprint"
-        kinds[kind] += redis.memory_usage(key, samples=0) or 0
+        # Exact for the small keys; the board's figure is extrapolated from 50,000 of its
+        # members, since an exact count walks all of them and blocks Redis meanwhile.
+        samples = 50_000 if name == "board" else 0
+        kinds[kind] += redis.memory_usage(key, samples=samples) or 0
     figures = {kind: total / users for kind, total in kinds.items()}
     figures["all"] = sum(figures.values())
     return figures
