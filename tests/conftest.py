@@ -101,7 +101,7 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
         # wait ten seconds for the next. A broadcast ping is one, at once.
         from celery.worker import state
 
-        state.should_terminate = 0
+        state.should_terminate = 0  # type: ignore[assignment]  # celery-types says None only
         app.control.ping(timeout=0.2)
 
 
