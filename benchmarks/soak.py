@@ -72,11 +72,14 @@ def main() -> None:
         env["EMBEDDED_REDIS_DIR"] = str(SOAK_DIR / "redis")
     if not args.keep:
         _wipe(env, args)
-        print(f"Seeding {args.users:,} users…", flush=True)
-        manage(env, "seed_users", "--count", str(args.users), "--seed", "1")
     bench = Bench(env, args)
     try:
+        # Seeded under `serve`, as the benchmark does: a command run before it would start an
+        # embedded Redis of its own, which would outlive the soak.
         with bench.serving():
+            if not args.keep:
+                print(f"Seeding {args.users:,} users…", flush=True)
+                manage(env, "seed_users", "--count", str(args.users), "--seed", "1")
             manage(env, "rebuild_leaderboard")
             bench._wait_until_ready()
             from users.models import User
@@ -94,7 +97,7 @@ def main() -> None:
                 left -= args.segment
             ended_rss = service_rss(bench.server.pid)
             redis_memory = _redis_used_memory()
-        differences = index_differences(env)
+            differences = index_differences(env)
     finally:
         shutil.rmtree(bench.paths, ignore_errors=True)
     _report(args, bench.users, minutes, started_rss, ended_rss, redis_memory, differences)
