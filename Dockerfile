@@ -9,7 +9,6 @@ FROM ${BASE} AS build
 ARG PIP_ARGS=""
 WORKDIR /build
 COPY requirements.txt .
-# hadolint ignore=DL3042
 RUN python -m venv /venv \
  && /venv/bin/pip install --no-cache-dir ${PIP_ARGS} -r requirements.txt
 

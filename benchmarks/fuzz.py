@@ -34,10 +34,7 @@ def main() -> None:
     args.database_url = args.redis_url = None
     args.seconds, args.connections, args.only = 1.0, 1, None
 
-    env = _environment(args)
-    env["VAR_DIR"] = str(FUZZ_DIR)
-    env["DATABASE_URL"] = f"sqlite:///{FUZZ_DIR / 'fuzz.sqlite3'}"
-    env["EMBEDDED_REDIS_DIR"] = str(FUZZ_DIR / "redis")
+    env = _environment(args, FUZZ_DIR)
     _wipe(env, args)
     manage(env, "seed_users", "--count", "200", "--seed", "1")
     bench = Bench(env, args)

@@ -114,11 +114,13 @@ def main() -> None:
     _write(results, args, db_kind)
 
 
-def _environment(args: argparse.Namespace) -> dict[str, str]:
+def _environment(args: argparse.Namespace, own: Path = BENCH_DIR) -> dict[str, str]:
+    """The environment of a harness's server and commands: its files (the SQLite database and
+    the embedded Redis, unless URLs say otherwise) under ``own``, apart from `make run`'s."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "leaderboard.settings.local",
-        "VAR_DIR": str(BENCH_DIR),
+        "VAR_DIR": str(own),
         "HOST": "127.0.0.1",
         "PORT": str(args.port),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -126,15 +128,12 @@ def _environment(args: argparse.Namespace) -> dict[str, str]:
         "THROTTLE_WRITES": "off",
     }
     env.pop("DEBUG", None)
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}"
+    env["DATABASE_URL"] = args.database_url or f"sqlite:///{own / own.name}.sqlite3"
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     else:
         env.pop("REDIS_URL", None)
-        env["EMBEDDED_REDIS_DIR"] = str(BENCH_DIR / "redis")
+        env["EMBEDDED_REDIS_DIR"] = str(own / "redis")
     return env
 
 

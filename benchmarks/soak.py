@@ -63,13 +63,8 @@ def main() -> None:
     # What Bench reads from the benchmark's own arguments.
     args.smoke, args.only, args.throttle_cost = False, None, False
 
-    env = _environment(args)
     # Its own files, apart from `make run`'s and the benchmark's, so that either can run beside.
-    env["VAR_DIR"] = str(SOAK_DIR)
-    if not args.database_url:
-        env["DATABASE_URL"] = f"sqlite:///{SOAK_DIR / 'soak.sqlite3'}"
-    if not args.redis_url:
-        env["EMBEDDED_REDIS_DIR"] = str(SOAK_DIR / "redis")
+    env = _environment(args, SOAK_DIR)
     if not args.keep:
         _wipe(env, args)
     bench = Bench(env, args)
