@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from leaderboard.transactions import atomic
 
-from . import ranking
+from . import name_fragments, ranking
 from .models import User
 
 
@@ -38,7 +38,8 @@ def users_load(
     queues them for a thread, so that Redis works while the next batch is copied."""
     with atomic():
         if connection.vendor == "postgresql":
-            ids = _copy(people)
+            with name_fragments.counted_here([person.name for person in people]):
+                ids = _copy(people)
         else:
             created = User.objects.bulk_create(
                 [User(name=p.name, address=p.address, age=p.age, points=p.points) for p in people]
