@@ -1,3 +1,4 @@
+import jsonschema
 import pytest
 
 
@@ -24,3 +25,15 @@ def test_the_docs_page_is_served(api):
     response = api.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("request_body", ["UserInputRequest", "PatchedUserInputRequest"])
+def test_the_schema_accepts_a_blank_address_as_the_api_does(api, request_body):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    address = schema["components"]["schemas"][request_body]["properties"]["address"]
+
+    jsonschema.validate("", address)
+    jsonschema.validate("12 Analytical St", address)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("line\nbreak", address)
