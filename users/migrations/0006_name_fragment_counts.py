@@ -33,8 +33,17 @@ LANGUAGE sql AS $$
     ON CONFLICT (fragment) DO UPDATE SET users = counted.users + excluded.users
 $$;
 
--- The changes for names that went and names that came, each distinct fragment of a name once
--- ("Hannah" has AN twice). No JIT: compiling the plan costs more than running it.
+-- A name's fragments, each distinct one once ("Hannah" has AN twice). A plain SQL function,
+-- so that PostgreSQL inlines it into the queries below.
+CREATE FUNCTION users_name_fragments(name text) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT DISTINCT substr(upper(name), start, length)
+    FROM generate_series(2, 3) AS length,
+         generate_series(1, char_length(upper(name)) - length + 1) AS start
+$$;
+
+-- The changes for names that went and names that came. No JIT: compiling the plan costs more
+-- than running it.
 CREATE FUNCTION users_count_name_fragments(removed text[], added text[]) RETURNS void
 LANGUAGE sql SET jit = off AS $$
     SELECT users_add_name_fragments(array_agg(fragment), array_agg(change))
@@ -44,11 +53,7 @@ LANGUAGE sql SET jit = off AS $$
             SELECT name, -1 AS change FROM unnest(removed) AS name
             UNION ALL
             SELECT name, 1 FROM unnest(added) AS name
-        ) AS changes, LATERAL (
-            SELECT DISTINCT substr(upper(name), start, length) AS fragment
-            FROM generate_series(2, 3) AS length,
-                 generate_series(1, char_length(upper(name)) - length + 1) AS start
-        ) AS fragments
+        ) AS changes, users_name_fragments(name) AS fragment
         GROUP BY fragment
     ) AS changed
 $$;
@@ -99,17 +104,11 @@ CREATE TRIGGER users_name_fragments_update AFTER UPDATE OF name, deleted ON user
 CREATE TRIGGER users_name_fragments_truncate AFTER TRUNCATE ON users_user
     FOR EACH STATEMENT EXECUTE FUNCTION users_name_fragments_truncated();
 
--- The users already there, in one pass: the function's query over the table. The triggers'
--- lock on users_user holds writers off until the migration commits, so none is missed or
--- counted twice.
+-- The users already there, in one pass. The triggers' lock on users_user holds writers off
+-- until the migration commits, so none is missed or counted twice.
 SET LOCAL jit = off;
 INSERT INTO users_name_fragment (fragment, users)
-SELECT fragment, count(*)
-FROM users_user, LATERAL (
-    SELECT DISTINCT substr(upper(name), start, length) AS fragment
-    FROM generate_series(2, 3) AS length,
-         generate_series(1, char_length(upper(name)) - length + 1) AS start
-) AS fragments
+SELECT fragment, count(*) FROM users_user, users_name_fragments(name) AS fragment
 WHERE NOT deleted
 GROUP BY fragment;
 """
@@ -125,6 +124,7 @@ DROP FUNCTION IF EXISTS users_name_fragments_updated();
 DROP FUNCTION IF EXISTS users_name_fragments_truncated();
 DROP FUNCTION IF EXISTS users_count_name_fragments(text[], text[]);
 DROP FUNCTION IF EXISTS users_add_name_fragments(text[], integer[]);
+DROP FUNCTION IF EXISTS users_name_fragments(text);
 DROP TABLE IF EXISTS users_name_fragment;
 """
 
