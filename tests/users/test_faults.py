@@ -74,21 +74,35 @@ def test_a_process_that_missed_a_write_and_exited_is_repaired(disposable_redis, 
 
 def seed_then_stop(server, signum: int) -> None:
     """Seed with Redis's writes paused, and stop the seeding once rows are in the database
-    and index writes are waiting."""
-    pause_writes(8)
-    seeding = subprocess.Popen(
-        [sys.executable, "manage.py", "seed_users", "--count", "20000", "--batch-size", "2000"],
-        cwd=ROOT,
-        env=env_for(server),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while User.objects.count() < 4000 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    seeding.send_signal(signum)
+    and index writes are waiting.
+
+    The pause lasts until the seeding has stopped, however slow the machine: a pause that
+    ran out first would let the waiting writes land. After a kill, it lasts until Redis has
+    dropped the dead process's connections, so that their waiting writes die with them.
+    """
+    redis = get_redis_connection("default")
+    connected = len(redis.client_list())
+    pause_writes(120)
+    try:
+        seeding = subprocess.Popen(
+            [sys.executable, "manage.py", "seed_users", "--count", "20000", "--batch-size", "2000"],
+            cwd=ROOT,
+            env=env_for(server),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while User.objects.count() < 4000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        seeding.send_signal(signum)
+        if signum == signal.SIGKILL:
+            seeding.wait(timeout=60)
+            deadline = time.monotonic() + 10
+            while len(redis.client_list()) > connected and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        redis.execute_command("CLIENT", "UNPAUSE")
     seeding.wait(timeout=60)
-    get_redis_connection("default").execute_command("CLIENT", "UNPAUSE")
 
 
 def board_size() -> int:
