@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,13 @@ def wait_until_well_inside_a_slot(margin: float = 10) -> None:
     left = 300 - (now.minute % 5 * 60 + now.second + now.microsecond / 1e6)
     if left < margin:
         time.sleep(left + 1)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a server a test starts itself."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def subprocess_env() -> dict[str, str]:

@@ -16,19 +16,13 @@ from pathlib import Path
 import pytest
 
 from accounts.services import token_issue
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, free_port, subprocess_env
 from users.factories import UserFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_listening(port: int, timeout: float = 60) -> None:

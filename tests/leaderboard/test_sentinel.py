@@ -4,7 +4,6 @@ primary, a replica and three sentinels, on loopback ports of its own), and kills
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,12 +17,14 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django_redis import get_redis_connection
+from redis.sentinel import Sentinel
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
 from tests.conftest import (
     ROOT,
     assert_index_matches_db,
+    free_port,
     subprocess_env,
     wait_until_well_inside_a_slot,
 )
@@ -37,12 +38,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 MASTER = "leaderboard"
 ARTIFACTS = ROOT / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_server() -> str:
@@ -112,9 +107,10 @@ class Cluster:
         return redis.Redis(port=port, socket_timeout=1)
 
     def master_port(self) -> int:
-        _host, port = self.client(self.sentinels[0]).execute_command(
-            "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER
-        )
+        """The primary that clients find: one that a sentinel reports up (a sentinel may name
+        the new primary while its state still says down, and clients then find none)."""
+        sentinel = Sentinel([("127.0.0.1", port) for port in self.sentinels], socket_timeout=1)
+        _host, port = sentinel.discover_master(MASTER)
         return int(port)
 
     def kill(self, port: int) -> None:
@@ -282,11 +278,13 @@ def test_celery_finds_the_new_primary_through_sentinel(cluster, tmp_path):
         cluster.client(cluster.primary).execute_command("WAIT", 1, 1000)
         cluster.kill(cluster.primary)
         cluster.wait(lambda: cluster.master_port() == cluster.replica)
-        sender = Celery(
+        # Not the current app: the tasks this process queues later must keep the usual broker.
+        with Celery(
             broker=";".join(f"sentinel://127.0.0.1:{port}/0" for port in cluster.sentinels),
             broker_transport_options={"master_name": MASTER},
-        )
-        sender.send_task("winners.tasks.declare_winner")
+            set_as_current=False,
+        ) as sender:
+            sender.send_task("winners.tasks.declare_winner")
 
         deadline = time.monotonic() + 60
         while not Winner.objects.exists() and time.monotonic() < deadline:

@@ -4,7 +4,6 @@ processes it started."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,18 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 # Supervision does not depend on the database: the PostgreSQL pass of CI leaves it out.
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="runs once, on the embedded default"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def answers(url: str) -> bool:

@@ -1,5 +1,7 @@
 """With Redis away the service keeps serving from the database; the index comes back whole."""
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -8,7 +10,7 @@ from django.test import override_settings
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_index_matches_db
+from tests.conftest import ROOT, assert_index_matches_db, free_port, subprocess_env
 from users import ranking
 from users.factories import UserFactory
 from users.services import points_change
@@ -113,3 +115,30 @@ def test_an_index_found_empty_is_rebuilt_by_the_worker(disposable_redis, celery_
     while ranking.snapshot() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert_index_matches_db()
+
+
+def test_a_broker_that_does_not_answer_holds_up_one_read_not_every_one(disposable_redis):
+    make_board()  # and no index: each read that finds none asks the worker for a rebuild
+    reads = "for _ in range(3): print(board_page(offset=0, limit=10)[0])"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--no-imports",
+            "-c",
+            f"from users.selectors import board_page\n{reads}",
+        ],
+        cwd=ROOT,
+        env={
+            **subprocess_env(),
+            "REDIS_URL": disposable_redis.url,
+            "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}//",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.stdout.split() == ["4", "4", "4"], done.stderr  # from the database
+    assert done.stderr.count("Could not queue a rebuild") == 1

@@ -5,7 +5,6 @@ cannot reach it, while the database commits; each test ends with the index equal
 database, through the repair that beat runs every 10 seconds."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
 from accounts.services import token_issue
-from tests.conftest import ROOT, assert_index_matches_db, subprocess_env
+from tests.conftest import ROOT, assert_index_matches_db, free_port, subprocess_env
 from users.factories import UserFactory
 from users.models import User
 from users.upkeep import leaderboard_rebuild, leaderboard_repair
@@ -128,12 +127,6 @@ def test_seed_users_interrupted_with_ctrl_c_is_repaired(disposable_redis):
     assert User.objects.count() >= 4000
     leaderboard_repair()
     assert_index_matches_db()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def post(url: str, key: str) -> int:

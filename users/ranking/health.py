@@ -104,8 +104,10 @@ def request(redis: Redis, kind: Request) -> None:
     try:
         _health.requester(kind)
     except Exception:  # a broker hiccup must not fail the read that noticed
+        # The request stays marked as made: while the broker does not answer, one read per
+        # window waits for it, not every read. Beat's repair, every 10 seconds, repairs or
+        # rebuilds the index anyway once the broker is back.
         logger.exception("Could not queue a %s of the ranking index.", kind)
-        redis.delete(keys().requested(kind))
 
 
 def usable(redis: Redis, status: int, watermark: int) -> bool:
