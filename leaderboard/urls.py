@@ -16,7 +16,11 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the
     # page keeps to the Content-Security-Policy.
     path("api/docs/", views.docs(SpectacularSwaggerSplitView), name="docs"),
-    path("api/redoc/", views.docs(SpectacularRedocView), name="redoc"),
+    path(
+        "api/redoc/",
+        views.docs(SpectacularRedocView, template_name="leaderboard/redoc.html"),
+        name="redoc",
+    ),
     re_path(r"^api/", api.not_found),
     # Probes answer with or without the trailing slash: load balancers are configured by hand.
     re_path(r"^healthz/?$", health.healthz, name="healthz"),

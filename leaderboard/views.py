@@ -22,10 +22,10 @@ def board(request: HttpRequest) -> HttpResponse:
     )
 
 
-def docs(view_class: Any) -> Any:
+def docs(view_class: Any, **initkwargs: Any) -> Any:
     """An API docs page (Swagger UI, Redoc) from drf-spectacular, its assets served here;
     their inline styles are allowed on these pages only."""
-    view = view_class.as_view(url_name="schema")
+    view = view_class.as_view(url_name="schema", **initkwargs)
     return csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(view)
 
 

@@ -1,7 +1,8 @@
 """What an attacker tried: forged log lines, files readable by anyone, redirected probes, HTML
-where JSON was promised, pages without a Content-Security-Policy."""
+where JSON was promised, pages without a Content-Security-Policy or that call another origin."""
 
 import os
+import re
 import secrets
 import stat
 import subprocess
@@ -75,6 +76,15 @@ def test_pages_send_a_content_security_policy(api, path):
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.parametrize("path", ["/", "/api/docs/", "/api/redoc/"])
+def test_pages_name_no_other_origin(api, path):
+    """Not even a font or a preconnect, which the policy does not stop: a visit to the docs
+    tells no third party."""
+    page = api.get(path).content.decode()
+
+    assert re.findall(r"""(?:href|src)=["']?(?:https?:)?//[^"'>]*""", page) == []
 
 
 def run_local(tmp_path, *args: str) -> None:
