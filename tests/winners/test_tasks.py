@@ -112,34 +112,35 @@ def test_the_command_prints_its_decision_once(capsys):
     )
 
 
-def test_the_jobs_are_scheduled_after_a_fresh_migrate(tmp_path):
+def test_the_jobs_are_scheduled_after_a_fresh_migrate_and_after_a_flush(tmp_path):
     env = {**subprocess_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
     run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "check": True}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-
-    listed = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "--verbosity",
-            "0",
-            "-c",
-            "from django_celery_beat.models import PeriodicTask as P;"
-            "[print(t.task, t.enabled, t.interval and t.interval.every,"
-            " t.crontab and t.crontab.minute, t.crontab and t.crontab.timezone, t.expire_seconds)"
-            " for t in P.objects.order_by('task')]",
-        ],
-        **run,
-    ).stdout.splitlines()
-
-    assert listed == [
+    listing = [
+        sys.executable,
+        "manage.py",
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from django_celery_beat.models import PeriodicTask as P;"
+        "[print(t.task, t.enabled, t.interval and t.interval.every,"
+        " t.crontab and t.crontab.minute, t.crontab and t.crontab.timezone, t.expire_seconds)"
+        " for t in P.objects.order_by('task')]",
+    ]
+    scheduled = [
         "accounts.tasks.purge_idempotency_keys True None 17 UTC 3600",
         "users.tasks.check_leaderboard True None 2-59/5 UTC 300",
         "users.tasks.repair_leaderboard True 10 None None 10",
         # At the slot boundaries (12:00, 12:05, ... UTC); a tick expires with its slot.
         "winners.tasks.declare_winner True None */5 UTC 300",
     ]
+
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+    assert subprocess.run(listing, **run).stdout.splitlines() == scheduled
+
+    # flush empties every table, and makes the schedule again: winners keep being declared.
+    subprocess.run([sys.executable, "manage.py", "flush", "--noinput"], **run)
+    assert subprocess.run(listing, **run).stdout.splitlines() == scheduled
 
 
 def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():
