@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
@@ -97,6 +98,7 @@ def main() -> None:
         print("wrk is not installed (Debian: apt-get install wrk); the Python load generator")
         print("competes with the server for the same CPUs, so its figures are lower.\n")
 
+    _check_database(env)
     if not args.keep:
         _wipe(env, args)
     bench = Bench(env, args)
@@ -135,6 +137,28 @@ def _environment(args: argparse.Namespace, own: Path = BENCH_DIR) -> dict[str, s
         env.pop("REDIS_URL", None)
         env["EMBEDDED_REDIS_DIR"] = str(own / "redis")
     return env
+
+
+def _check_database(env: dict[str, str]) -> None:
+    """Stop with what to do, not a traceback, when the database is not there."""
+    probe = "from django.db import connection; connection.ensure_connection()"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "--no-imports", "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no answer"
+        url = urlsplit(env["DATABASE_URL"])
+        server = f"-h {url.hostname} -p {url.port or 5432} -U {url.username}"
+        create = f"createdb {server} {url.path[1:]}"
+        sys.exit(
+            f"Cannot use the database at {env['DATABASE_URL']}: {reason}\n"
+            f"Start the server, create the database ({create}), or leave out --database-url "
+            "to use a SQLite file of the benchmark's own."
+        )
 
 
 def _wipe(env: dict[str, str], args: argparse.Namespace) -> None:

@@ -26,7 +26,17 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from run import RESULTS, ROOT, Bench, _environment, _parse_wrk, _wipe, index_differences, manage
+from run import (
+    RESULTS,
+    ROOT,
+    Bench,
+    _check_database,
+    _environment,
+    _parse_wrk,
+    _wipe,
+    index_differences,
+    manage,
+)
 
 SOAK_DIR = ROOT / "var" / "soak"
 
@@ -65,6 +75,7 @@ def main() -> None:
 
     # Its own files, apart from `make run`'s and the benchmark's, so that either can run beside.
     env = _environment(args, SOAK_DIR)
+    _check_database(env)
     if not args.keep:
         _wipe(env, args)
     bench = Bench(env, args)
