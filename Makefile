@@ -40,11 +40,14 @@ test: $(VENV)/.dev
 # MongoDB mode checked with no server: the system checks, the migrations in mongo_migrations/
 # against the models, and the hot queries compiled to MQL (tests/mongo/).
 MONGO_OFFLINE := DATABASE_URL=mongodb://127.0.0.1:27017/leaderboard MONGODB_NO_SERVER=true
+# The two commands need no Redis either: "supervised" keeps them from starting an embedded one,
+# which would outlive them.
+MONGO_CHECK := $(MONGO_OFFLINE) EMBEDDED_REDIS=supervised
 
 ## check-mongo: check MongoDB mode offline (no server needed)
 check-mongo: $(VENV)/.dev
-	$(MONGO_OFFLINE) $(PY) manage.py check --database default
-	$(MONGO_OFFLINE) $(PY) manage.py makemigrations --check --dry-run
+	$(MONGO_CHECK) $(PY) manage.py check --database default
+	$(MONGO_CHECK) $(PY) manage.py makemigrations --check --dry-run
 	$(MONGO_OFFLINE) $(PY) -m pytest -p no:cacheprovider -q tests/mongo
 
 ## test-mongo: the whole suite against the MongoDB replica set at MONGODB_URL

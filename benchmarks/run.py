@@ -145,7 +145,8 @@ def _check_database(env: dict[str, str]) -> None:
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-v0", "--no-imports", "-c", probe],
         cwd=ROOT,
-        env=env,
+        # The probe needs no Redis: "supervised" keeps it from starting an embedded one.
+        env={**env, "EMBEDDED_REDIS": "supervised"},
         capture_output=True,
         text=True,
     )
