@@ -16,6 +16,7 @@ from .transactions import atomic
 # Idempotency-Keys' upkeep.
 SCHEDULING_MIGRATIONS = [
     ("users.migrations.0003_schedule_index_upkeep", "forwards"),
+    ("users.migrations.0008_sweep_every_second", "forwards"),
     ("winners.migrations.0003_schedule_at_slot_boundaries", "at_boundaries"),
     ("accounts.migrations.0003_schedule_idempotency_purge", "forwards"),
 ]

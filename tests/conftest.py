@@ -33,15 +33,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def fresh_index() -> None:
-    """Every test starts with an empty Redis and an empty, ready index (the test database
-    starts empty too), and nothing a process keeps (profiles, checked tokens) from an
-    earlier test."""
+def fresh_index(request: pytest.FixtureRequest) -> None:
+    """Every test starts with an empty Redis and, if it uses the database (which starts empty
+    too), an empty, trusted index of that database; and with nothing a process keeps
+    (profiles, checked tokens) from an earlier test."""
     get_redis_connection("default").flushdb()
     ranking.health.forget()
-    ranking.rebuild([], changed_since=lambda moment: [])
     profiles.clear()
     HashedTokenAuthentication._checked.clear()
+    wanted = {"transactional_db", "db"} & set(request.fixturenames)
+    if wanted:
+        request.getfixturevalue(sorted(wanted)[-1])  # transactional_db, if it is asked for
+    elif request.node.get_closest_marker("django_db") is None:
+        return
+    ranking.rebuild([], backlog=list)
 
 
 @pytest.fixture
@@ -56,6 +61,14 @@ def writer(transactional_db: None) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(username='writer')}")
     return client
+
+
+def live_key(name: str) -> str:
+    """The key ``name`` of the live generation of this database's index ("board", say)."""
+    keys = ranking.health.keys()
+    current = get_redis_connection("default").get(keys.current)
+    assert current is not None, "there is no index"
+    return keys.generation(current.decode()) + name
 
 
 def board_in_db() -> list[tuple[int, int]]:

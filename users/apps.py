@@ -6,8 +6,5 @@ class UsersConfig(AppConfig):
     verbose_name = "Leaderboard"
 
     def ready(self) -> None:
-        # The index asks for repairs and rebuilds through this callback rather than importing
-        # the tasks, which import the services, which import the index.
-        from . import ranking, tasks
-
-        ranking.on_request(tasks.request)
+        # Connects the receiver that queues a sweep or a rebuild when a read asks for one.
+        from . import tasks  # noqa: F401

@@ -322,23 +322,6 @@ def index_entries(*, chunk_size: int = 10_000) -> Iterator[list[ranking.Entry]]:
         last = chunk[-1][0]
 
 
-def entries_changed_since(
-    moment: datetime, *, chunk_size: int = 5_000
-) -> Iterator[list[ranking.Entry]]:
-    """The index state of every user changed at or after ``moment``, in chunks, by
-    ``updated_at`` then primary key."""
-    after: tuple[datetime, Any] | None = None
-    while True:
-        rows = User.objects.filter(updated_at__gte=moment).order_by("updated_at", "pk")
-        if after is not None:
-            rows = rows.filter(Q(updated_at__gt=after[0]) | Q(updated_at=after[0], pk__gt=after[1]))
-        values = list(rows.values_list(*ranking.Entry._fields, "updated_at")[:chunk_size])
-        if not values:
-            return
-        yield [ranking.Entry._make(row[:-1]) for row in values]
-        after = (values[-1][-1], values[-1][0])
-
-
 def board_rows(*, chunk: int = 10_000) -> Iterator[list[tuple[Any, int]]]:
     """Every live (id, points) in board order, a chunk at a time, from the database: one
     score at a time, so that every query is a range of the board's index."""

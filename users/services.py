@@ -1,18 +1,18 @@
-"""Writes to leaderboard users. Each stamps the row's version and ``updated_at``, and hands
-the committed state to the ranking index (see ``users/ranking/repair.py`` for what happens
-when that hand-over never arrives)."""
+"""Writes to leaderboard users. Each bumps the row's version, stamps ``updated_at`` and marks
+the row as pending for the index in one statement, and hands the committed state to the index
+(``users/indexing.py``; the sweep applies what never arrives)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leaderboard.transactions import atomic
 
 from . import ranking
+from .indexing import index_on_commit
 from .models import MAX_POINTS, User
 from .selectors import RankedUser, fallback, user_pk, with_ranks
 
@@ -35,8 +35,10 @@ class PointsOutOfRange(Exception):
 
 
 def _changed() -> dict[str, Any]:
-    """What every write sets besides its own change."""
-    return {"version": F("version") + 1, "updated_at": timezone.now()}
+    """What every write sets besides its own change: a new version, the moment (for the
+    fingerprint check and the backlog's report), and the mark the sweep clears once the index
+    holds that version."""
+    return {"version": F("version") + 1, "updated_at": timezone.now(), "index_pending": True}
 
 
 _STATE = ("name", "age", "address", "points", "version", "deleted")
@@ -54,8 +56,7 @@ def _index_after_commit(pk: Any) -> RankedUser:
     name, age, address, points, version, deleted = (
         User.objects.filter(pk=pk).values_list(*_STATE).get()
     )
-    entry = ranking.Entry(pk, points, version, age, deleted)
-    transaction.on_commit(lambda: ranking.put([entry]))
+    index_on_commit([ranking.Entry(pk, points, version, age, deleted)])
     rank = 0 if deleted else ranking.rank(pk, points)
     if rank is None:
         with fallback():
@@ -68,20 +69,19 @@ def user_create(*, name: str, age: int, address: str = "") -> RankedUser:
     user.full_clean()
     with atomic():
         user.save(force_insert=True)
-        entry = ranking.Entry(user.pk, user.points, user.version, user.age)
-        transaction.on_commit(lambda: ranking.put([entry]))
+        index_on_commit([ranking.Entry(user.pk, user.points, user.version, user.age)])
     return with_ranks([user])[0]
 
 
 def users_bulk_create(users: list[User], *, batch_size: int = 1000) -> list[User]:
-    """Insert many unsaved users at once (seeding, factories) and add them to the index.
+    """Insert many unsaved users at once (factories, tests) and add them to the index.
 
-    Their points are kept as given; the index gets them in pipelined batches.
+    Their points are kept as given; each row is marked, and the index gets them in pipelined
+    batches.
     """
     with atomic():
         created = User.objects.bulk_create(users, batch_size=batch_size)
-        entries = [ranking.Entry(u.pk, u.points, u.version, u.age) for u in created]
-        transaction.on_commit(lambda: ranking.put(entries))
+        index_on_commit([ranking.Entry(u.pk, u.points, u.version, u.age) for u in created])
     return created
 
 

@@ -1,19 +1,20 @@
 """Celery tasks that keep the ranking index equal to the database; each calls one service."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
+from django.dispatch import receiver
 
 from . import ranking
-from .ranking.health import Request
-from .upkeep import leaderboard_check, leaderboard_rebuild, leaderboard_repair
+from .upkeep import leaderboard_check, leaderboard_rebuild, leaderboard_sweep
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def rebuild_leaderboard() -> None:
-    """Build the index whole; requested when a read finds no index at all."""
+    """Build the index whole; asked for when a read finds no index at all."""
     try:
         rebuilt = leaderboard_rebuild()
     except ranking.RebuildInProgress:
@@ -23,16 +24,21 @@ def rebuild_leaderboard() -> None:
 
 
 @shared_task(ignore_result=True)
-def repair_leaderboard() -> None:
-    """Apply what the index may have missed; beat runs it every few seconds, and a process
-    that noticed a missed write asks for it at once."""
+def sweep_leaderboard() -> None:
+    """Apply the rows the database marks as pending; beat runs it every second, and a read
+    that found the index doubtful asks for it at once."""
     try:
-        repaired = leaderboard_repair()
-    except (ranking.RepairBusy, ranking.RebuildInProgress):
-        logger.debug("The ranking index is being repaired or rebuilt already.")
+        swept = leaderboard_sweep()
+    except (ranking.SweepBusy, ranking.RebuildInProgress):
+        logger.debug("The ranking index is being swept or rebuilt already.")
     else:
-        if isinstance(repaired, ranking.Repaired) and repaired.rows:
-            logger.info("Repaired the ranking index from %d changed rows.", repaired.rows)
+        if isinstance(swept, ranking.Swept) and swept.rows:
+            logger.info(
+                "Swept the ranking index: %d rows applied, %d marks cleared, %d left.",
+                swept.rows,
+                swept.cleared,
+                swept.backlog,
+            )
 
 
 @shared_task(ignore_result=True)
@@ -40,14 +46,15 @@ def check_leaderboard() -> None:
     """Compare the index's fingerprint with the database's; beat runs it every 5 minutes."""
     try:
         checked = leaderboard_check()
-    except (ranking.RepairBusy, ranking.RebuildInProgress):
-        logger.info("The ranking index is being repaired or rebuilt; not checked this time.")
+    except (ranking.SweepBusy, ranking.RebuildInProgress):
+        logger.info("The ranking index is being swept or rebuilt; not checked this time.")
     else:
         if checked.equal:
             logger.info("The ranking index equals the database.")
 
 
-def request(kind: Request) -> None:
-    """Queue a repair or a rebuild; registered with the index in ``UsersConfig.ready``."""
-    task = repair_leaderboard if kind == "repair" else rebuild_leaderboard
+@receiver(ranking.index_needs)
+def _queue(*, need: ranking.Need, **kwargs: Any) -> None:
+    """A read found the index missing or doubtful: queue the task that mends it."""
+    task = sweep_leaderboard if need is ranking.Need.SWEEP else rebuild_leaderboard
     task.apply_async(retry=False)

@@ -1,10 +1,11 @@
-"""Keeping the ranking index equal to the database: repair, rebuild, and the check that
+"""Keeping the ranking index equal to the database: the sweep, the rebuild, and the check that
 decides between them.
 
-A repair (every few seconds, from Celery beat) re-applies the rows changed since the index's
-watermark: whatever a write missed is back within seconds, at the cost of a small range scan.
-A rebuild (minutes at 50 million users) is the last resort: for an index that is missing, or
-whose fingerprint still differs from the database's after a repair.
+The sweep (every second, from Celery beat) applies every row the database marks as pending
+and clears the marks the index then holds: whatever a write's own hand-over missed is back
+within a pass, at a cost that grows with the backlog, not with the board. A rebuild (minutes at
+50 million users) is the last resort: for an index that is missing, or whose fingerprint still
+differs from the database's after a sweep.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,7 +21,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import ranking
-from .selectors import board_rows, database_fingerprint, entries_changed_since, index_entries
+from .backlog import (
+    backlog,
+    backlog_entries,
+    marked_entries,
+    marks_clear,
+    pending_ranges,
+    range_entries,
+    ranges_clear,
+)
+from .identity import identity_advance
+from .selectors import board_rows, database_fingerprint, index_entries
 
 logger = logging.getLogger(__name__)
 
@@ -29,31 +39,62 @@ logger = logging.getLogger(__name__)
 def leaderboard_rebuild(
     *, chunk_size: int = 10_000, on_chunk: Callable[[int], object] | None = None
 ) -> ranking.Rebuilt:
-    """Build the index whole from the database and swap it in; if a process reported a
-    missed write meanwhile, repair it at once.
+    """Build the index whole from the database and swap it in.
 
     Raises ``ranking.RebuildInProgress`` or ``ranking.RedisUnavailable``.
     """
-    rebuilt = ranking.rebuild(
-        index_entries(chunk_size=chunk_size),
-        changed_since=entries_changed_since,
-        on_chunk=on_chunk,
+    return ranking.rebuild(
+        index_entries(chunk_size=chunk_size), backlog=backlog_entries, on_chunk=on_chunk
     )
-    if not rebuilt.ready:  # a repair under way, or the next scheduled one, covers it too
-        with suppress(ranking.RepairBusy):
-            ranking.repair(entries_changed_since)
-    return rebuilt
 
 
-def leaderboard_repair() -> ranking.Repaired | ranking.Rebuilt:
-    """Apply the rows changed since the index's watermark; build the index whole if there is
-    none. Raises ``ranking.RepairBusy``, ``ranking.RebuildInProgress`` or
+def leaderboard_sweep() -> ranking.Swept | ranking.Rebuilt:
+    """One pass: make sure the index is this database's, apply every marked row and pending
+    range, clear what the index now holds, and vouch for it. Builds the index whole if there
+    is none. Raises ``ranking.SweepBusy``, ``ranking.RebuildInProgress`` or
     ``ranking.RedisUnavailable``."""
-    repaired = ranking.repair(entries_changed_since)
-    if repaired is None:
-        logger.warning("There is no ranking index; building it whole.")
-        return leaderboard_rebuild()
-    return repaired
+    _adopt_database()
+    with ranking.sweeping() as redis:
+        if not redis.exists(ranking.health.keys().current):
+            logger.warning("There is no ranking index; building it whole.")
+            return leaderboard_rebuild()
+        began = time.monotonic()
+        rows = cleared = 0
+        ranges = pending_ranges()  # before the marks: a range's users are marked by it alone
+        for chunk in marked_entries():
+            rows += len(chunk)
+            if ranking.apply(redis, chunk):
+                cleared += marks_clear(chunk)
+        for pending in ranges:
+            complete = True
+            for chunk in range_entries(pending):
+                rows += len(chunk)
+                complete = ranking.apply(redis, chunk) and complete
+            if complete:
+                ranges_clear([pending])
+                cleared += 1
+        token = ranking.health.keys().token
+        checkpoint = identity_advance(token=token) if cleared else None
+        left = backlog()
+        age = None if left.oldest is None else timezone.now() - left.oldest
+        ranking.vouch(
+            redis,
+            trust=ranking.trust_ms(began),
+            checkpoint=checkpoint,
+            backlog=left.rows,
+            oldest_age_ms=None if age is None else max(0, age // timedelta(milliseconds=1)),
+        )
+        ranking.free_gone(redis)
+    return ranking.Swept(rows=rows, cleared=cleared, backlog=left.rows)
+
+
+def _adopt_database() -> None:
+    """Make sure this process reads the index of the database it is connected to: after a
+    ``flush`` or a restore, the index it knew is retired, so that no process reads it again,
+    and the database's own is used."""
+    known = ranking.health.keys()
+    if ranking.health.reclaim().token != known.token:
+        ranking.retire(known.token)
 
 
 @dataclass(frozen=True)
@@ -66,15 +107,15 @@ class Checked:
 
 
 def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
-    """Repair the index, then compare its fingerprint with the database's; rebuild it if they
+    """Sweep the index, then compare its fingerprint with the database's; rebuild it if they
     still differ after ``attempts`` comparisons.
 
     Users changed within the repair margin are left out of both sides, since their index
     writes may still be on their way: the comparison holds while writes go on.
     """
-    if isinstance(leaderboard_repair(), ranking.Rebuilt):
+    if isinstance(leaderboard_sweep(), ranking.Rebuilt):
         return Checked(equal=False, rebuilt=True, differences=["there was no index"])
-    margin = settings.LEADERBOARD_REPAIR_MARGIN_SECONDS
+    margin = settings.LEADERBOARD_CHECK_MARGIN_SECONDS
     differences: list[str] = []
     for attempt in range(attempts):
         if attempt:

@@ -185,11 +185,16 @@ if REDIS_SENTINELS:
 # failed to answer.
 LEADERBOARD_INDEX_PREFIX = env("LEADERBOARD_INDEX_PREFIX", default="leaderboard")
 LEADERBOARD_REDIS_RETRY_SECONDS = env.float("LEADERBOARD_REDIS_RETRY_SECONDS", default=1.0)
-# Readers stop trusting an index not repaired for this long (the repair runs every 10 s).
-LEADERBOARD_INDEX_MAX_LAG_SECONDS = env.float("LEADERBOARD_INDEX_MAX_LAG_SECONDS", default=60)
-# A repair re-reads rows changed since the watermark less this much: room for transactions
-# that stamped `updated_at` before the watermark and committed after, and for clock skew.
-LEADERBOARD_REPAIR_MARGIN_SECONDS = env.float("LEADERBOARD_REPAIR_MARGIN_SECONDS", default=10)
+# Reads trust the index for this long after a sweep (every second, on beat) began a pass that
+# applied every marked row: the longest a committed write can be missing from a trusted index.
+LEADERBOARD_INDEX_TRUST_SECONDS = env.float("LEADERBOARD_INDEX_TRUST_SECONDS", default=10)
+# The index of another database on the same Redis that no sweep has kept alive for this long
+# is freed (a database deleted or replaced beside it; a flushed or restored one is freed at
+# once).
+LEADERBOARD_INDEX_IDLE_SECONDS = env.float("LEADERBOARD_INDEX_IDLE_SECONDS", default=900)
+# The fingerprint check leaves out the users changed in its last this many seconds, whose
+# index writes may still be on their way.
+LEADERBOARD_CHECK_MARGIN_SECONDS = env.float("LEADERBOARD_CHECK_MARGIN_SECONDS", default=10)
 # A deleted user's tombstone stops writes from before the deletion; none is that late after
 # this long.
 LEADERBOARD_TOMBSTONE_SECONDS = env.float("LEADERBOARD_TOMBSTONE_SECONDS", default=600)

@@ -16,7 +16,13 @@ def test_healthz_answers_while_the_process_serves(api):
 def test_readyz_reports_the_database_and_redis(api):
     response = api.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "redis": "ok", "index": "ready"}
+    assert response.json() == {
+        "database": "ok",
+        "redis": "ok",
+        "index": "ready",
+        "pending": 0,
+        "oldest_pending_seconds": None,
+    }
 
 
 def test_readyz_is_503_when_the_database_does_not_answer():

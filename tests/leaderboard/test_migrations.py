@@ -46,7 +46,7 @@ def test_migrations_are_reversible_and_rerunnable(tmp_path):
     assert manage(env, "shell", "-v0", "-c", SCHEDULE).splitlines() == [
         "accounts.tasks.purge_idempotency_keys None 17",
         "users.tasks.check_leaderboard None 2-59/5",
-        "users.tasks.repair_leaderboard 10 None",
+        "users.tasks.sweep_leaderboard 1 None",
         "winners.tasks.declare_winner None */5",
     ]
 

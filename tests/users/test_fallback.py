@@ -7,14 +7,13 @@ import time
 import pytest
 from django.conf import settings
 from django.test import override_settings
-from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from tests.conftest import ROOT, assert_index_matches_db, free_port, subprocess_env
 from users import ranking
 from users.factories import UserFactory
 from users.services import points_change
-from users.upkeep import leaderboard_rebuild, leaderboard_repair
+from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +30,7 @@ def make_board() -> list:
     ]
 
 
-def test_reads_and_writes_with_redis_stopped_then_the_index_is_repaired(
+def test_reads_and_writes_with_redis_stopped_then_the_index_catches_up(
     disposable_redis, writer, api
 ):
     users = make_board()
@@ -59,11 +58,11 @@ def test_reads_and_writes_with_redis_stopped_then_the_index_is_repaired(
     }
 
     disposable_redis.start()  # back, with the index it held before (its append-only file)
-    # The index missed this process's writes: it reads from the database until repaired.
+    # The index missed this process's writes: the process applies them again at its first
+    # contact, and the sweep applies every marked row, whoever wrote it.
     assert board(api) == [("a", 9, 1), ("d", 9, 1), ("c", 7, 3), ("e", 0, 4)]
-    assert api.get("/readyz").json()["index"] == "repairing"
 
-    leaderboard_repair()  # what the worker does at once, or within 10 seconds
+    leaderboard_sweep()  # what beat runs every second
 
     assert api.get("/readyz").json()["index"] == "ready"
     assert board(api) == [("a", 9, 1), ("d", 9, 1), ("c", 7, 3), ("e", 0, 4)]
@@ -79,29 +78,40 @@ def test_redis_back_empty_gets_the_index_built_whole(disposable_redis, api):
 
     assert board(api)[0] == ("a", 9, 1)  # from the database meanwhile
     assert api.get("/readyz").json()["index"] == "missing"
-    assert isinstance(leaderboard_repair(), ranking.Rebuilt)
+    assert isinstance(leaderboard_sweep(), ranking.Rebuilt)
     assert_index_matches_db()
 
 
-def test_a_write_the_index_missed_is_repaired_from_the_database(disposable_redis, api):
+def test_a_write_the_index_missed_is_applied_from_its_mark(disposable_redis, api):
     users = make_board()
-    generation = leaderboard_rebuild().generation
+    leaderboard_rebuild()
     unreachable = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
 
     with override_settings(CACHES=unreachable):  # Redis up, but this process cannot reach it
         points_change(user_id=users[3].pk, delta=10)
+    ranking.health.forget()  # and the process dies: only the row's mark knows of the write
 
-    # This process sees its own write (from the database) until the index is repaired...
-    assert board(api)[0] == ("d", 13, 1)
-    assert api.get("/readyz").json()["index"] == "repairing"
-    # ...while the index stays ready for every other process: the board does not fall back.
-    redis = get_redis_connection("default")
-    assert redis.get(f"leaderboard:g:{generation}:ready") == b"1"
-    repaired = leaderboard_repair()  # a range scan of what changed, not a rebuild
-    assert (type(repaired), repaired.generation) == (ranking.Repaired, generation)
+    assert ranking.snapshot()[0] != (users[3].pk, 13)  # the index lacks it, for now
+    swept = leaderboard_sweep()  # the marked rows only, not a rebuild
+    assert isinstance(swept, ranking.Swept)
+    assert (swept.rows, swept.cleared, swept.backlog) == (4, 4, 0)  # the four made, d since
     assert api.get("/readyz").json()["index"] == "ready"
     assert board(api)[0] == ("d", 13, 1)
     assert_index_matches_db()
+
+
+def test_a_process_that_missed_its_write_reads_it_and_applies_it_itself(disposable_redis, api):
+    users = make_board()
+    leaderboard_rebuild()
+    unreachable = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
+
+    with override_settings(CACHES=unreachable):
+        points_change(user_id=users[3].pk, delta=10)
+        assert board(api)[0] == ("d", 13, 1)  # its own write, from the database
+
+    # Its next contact with Redis applies what it kept, before anything else.
+    assert board(api)[0] == ("d", 13, 1)
+    assert ranking.snapshot()[0] == (users[3].pk, 13)
 
 
 @pytest.mark.celery
@@ -141,4 +151,4 @@ def test_a_broker_that_does_not_answer_holds_up_one_read_not_every_one(disposabl
     )
 
     assert done.stdout.split() == ["4", "4", "4"], done.stderr  # from the database
-    assert done.stderr.count("Could not queue a rebuild") == 1
+    assert done.stderr.count("Could not ask for a rebuild") == 1

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from tests.conftest import assert_index_matches_db
 from users import ranking, services
 from users.models import User
-from users.upkeep import leaderboard_rebuild, leaderboard_repair
+from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ class Leaderboard(RuleBasedStateMachine):
         super().__init__()
         User.objects.all().delete()
         get_redis_connection("default").flushdb()
-        ranking.rebuild([], changed_since=lambda moment: [])
+        ranking.rebuild([], backlog=list)
         self.points: dict[int, int] = {}
         self.ages: dict[int, int] = {}
         self.live: set[int] = set()
@@ -56,7 +56,7 @@ class Leaderboard(RuleBasedStateMachine):
         else:
             self.points[user] += delta
         if missed:
-            leaderboard_repair()  # what beat does within 10 s, or the miss's own request
+            leaderboard_sweep()  # what beat does within 10 s, or the miss's own request
 
     @rule(user=users)
     def delete(self, user: int) -> None:

@@ -15,7 +15,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
-from tests.conftest import assert_index_matches_db, board_in_db
+from tests.conftest import assert_index_matches_db, board_in_db, live_key
 from users import ranking
 from users.factories import UserFactory
 from users.models import User
@@ -27,7 +27,7 @@ from users.services import (
     user_restore,
     user_update,
 )
-from users.upkeep import leaderboard_rebuild, leaderboard_repair
+from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,9 +49,7 @@ def in_threads(count: int, work) -> list:
 
 def corrupt_the_board(members: dict[str, int]) -> None:
     """Add members to the live board behind the index's back (and nothing else)."""
-    redis = get_redis_connection("default")
-    generation = redis.get("leaderboard:current").decode()
-    redis.zadd(f"leaderboard:g:{generation}:board", members)
+    get_redis_connection("default").zadd(live_key("board"), members)
 
 
 def test_sixteen_threads_on_one_user_lose_no_update():
@@ -288,13 +286,14 @@ def test_an_age_edit_moves_the_groups_average():
 def test_a_rebuild_frees_the_generation_it_replaces():
     UserFactory.create_batch(300, scored=True)
     redis = get_redis_connection("default")
-    before = redis.get("leaderboard:current").decode()
+    keys = ranking.health.keys()
+    before = redis.get(keys.current).decode()
 
     leaderboard_rebuild(chunk_size=50)
 
-    assert redis.get("leaderboard:current").decode() != before
-    assert not list(redis.scan_iter(match=f"leaderboard:g:{before}:*"))
-    assert redis.smembers("leaderboard:generations") == {redis.get("leaderboard:current")}
+    assert redis.get(keys.current).decode() != before
+    assert not list(redis.scan_iter(match=keys.generation(before) + "*"))
+    assert redis.smembers(keys.generations) == {redis.get(keys.current)}
 
 
 def test_tombstones_are_pruned_once_no_late_write_can_arrive(settings):
@@ -302,15 +301,14 @@ def test_tombstones_are_pruned_once_no_late_write_can_arrive(settings):
     gone = UserFactory(points=4)
     user_delete(user_id=gone.pk)
     redis = get_redis_connection("default")
-    generation = redis.get("leaderboard:current").decode()
-    tombstones = f"leaderboard:g:{generation}:tombstones"
+    tombstones = live_key("tombstones")
     assert redis.zcard(tombstones) == 1
 
     time.sleep(0.3)
-    leaderboard_repair()
+    leaderboard_sweep()
 
     assert redis.zcard(tombstones) == 0
-    state = redis.hgetall(f"leaderboard:g:{generation}:s:{ranking.member(gone.pk)[:-1]}")
+    state = redis.hgetall(live_key(f"s:{ranking.member(gone.pk)[:-1]}"))
     assert ranking.member(gone.pk)[-1:].encode() not in state
     assert_index_matches_db()
 
@@ -318,14 +316,15 @@ def test_tombstones_are_pruned_once_no_late_write_can_arrive(settings):
 def test_a_rebuild_keeps_only_recent_tombstones(settings):
     old, recent = UserFactory(), UserFactory()
     user_delete(user_id=old.pk)
-    User.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    # Deleted an hour ago, and confirmed by the index since.
+    User.objects.filter(pk=old.pk).update(
+        updated_at=timezone.now() - timedelta(hours=1), index_pending=False
+    )
     user_delete(user_id=recent.pk)
 
     leaderboard_rebuild()
 
-    redis = get_redis_connection("default")
-    generation = redis.get("leaderboard:current").decode()
-    kept = redis.zrange(f"leaderboard:g:{generation}:tombstones", 0, -1)
+    kept = get_redis_connection("default").zrange(live_key("tombstones"), 0, -1)
     assert kept == [ranking.member(recent.pk).encode()]
 
 

@@ -1,4 +1,4 @@
-"""Repair, rebuild and the fingerprint check: whatever the index missed comes back from the
+"""The sweep, the rebuild and the fingerprint check: whatever the index missed comes back from the
 database, and a lasting difference is found and mended."""
 
 import threading
@@ -10,62 +10,58 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_index_matches_db
+from tests.conftest import assert_index_matches_db, live_key
 from users import ranking
 from users.factories import UserFactory
 from users.models import User
 from users.services import points_change
-from users.upkeep import leaderboard_check, leaderboard_rebuild
+from users.upkeep import leaderboard_check, leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 UNREACHABLE = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nowhere"}}
 
 
-def live_board_key() -> str:
-    redis = get_redis_connection("default")
-    return f"leaderboard:g:{redis.get('leaderboard:current').decode()}:board"
-
-
-def test_a_repair_reads_only_the_rows_changed_since_the_watermark():
+def test_a_sweep_reads_the_marked_rows_only_and_clears_what_the_index_holds():
     UserFactory.create_batch(40, points=3)
-    User.objects.update(updated_at=timezone.now() - timedelta(hours=1))
-    leaderboard_rebuild()
-    ranking.repair(lambda moment: [])  # nothing changed: the watermark moves on
+    assert User.objects.filter(index_pending=True).count() == 40  # each write marks its row
+    assert leaderboard_sweep() == ranking.Swept(rows=40, cleared=40, backlog=0)
     changed = UserFactory.create_batch(2, points=9)
 
-    seen = []
+    with CaptureQueriesContext(connection) as queries:
+        swept = leaderboard_sweep()
 
-    def changed_since(moment):
-        rows = list(User.objects.filter(updated_at__gte=moment).values_list("pk", flat=True))
-        seen.extend(rows)
-        return []
-
-    ranking.repair(changed_since)
-
-    assert set(seen) == {u.pk for u in changed}  # a range of the updated_at index, not the board
+    assert swept == ranking.Swept(rows=2, cleared=2, backlog=0)
+    assert not User.objects.filter(index_pending=True).exists()
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert all("index_pending" in sql or "users_user" not in sql for sql in reads)
+    assert {pk for pk, _ in ranking.snapshot()} >= {u.pk for u in changed}
 
 
-def test_a_miss_during_a_rebuild_is_in_the_new_generation_and_keeps_it_from_claiming_ready():
+def test_a_write_during_a_rebuilds_fill_reaches_the_new_generation():
     users = UserFactory.create_batch(30, points=10)
-    missed = []
+    leaderboard_sweep()
+    done = []
 
-    def miss_once_the_first_chunk_is_read(loaded: int) -> None:
-        if not missed:
-            # A write to a user the rebuild has already read; its index write misses.
-            with override_settings(CACHES=UNREACHABLE):
-                missed.append(points_change(user_id=users[0].pk, delta=5))
-            ranking.status()  # the process's next contact with Redis reports the miss
+    def write_once_the_first_chunk_is_read(loaded: int) -> None:
+        if not done:
+            # A write to a user the fill has read already: the live index takes it, and the
+            # sweep may not clear its mark while the new generation is filling.
+            done.append(points_change(user_id=users[0].pk, delta=5))
+            leaderboard_sweep()
+            with override_settings(CACHES=UNREACHABLE):  # and one whose hand-over misses
+                points_change(user_id=users[1].pk, delta=7)
 
-    rebuilt = leaderboard_rebuild(chunk_size=10, on_chunk=miss_once_the_first_chunk_is_read)
+    leaderboard_rebuild(chunk_size=10, on_chunk=write_once_the_first_chunk_is_read)
 
-    assert rebuilt.ready is False  # a miss was reported after the rebuild began
-    assert APIClient().get("/api/users/?limit=1").json()["results"][0]["points"] == 15
-    assert APIClient().get("/readyz").json()["index"] == "ready"  # repaired at once
+    top = APIClient().get("/api/users/?limit=2").json()["results"]
+    assert [u["points"] for u in top] == [17, 15]
+    assert APIClient().get("/readyz").json()["index"] == "ready"
     assert_index_matches_db()
 
 
@@ -85,10 +81,8 @@ def test_check_leaderboard_finds_a_lasting_difference_prints_it_and_rebuilds(cap
     leaderboard_rebuild()
     # A user's state lost behind the index's back (an eviction, a bad restore): the next
     # write to them lands as if they were new, and the aggregates count them twice.
-    redis = get_redis_connection("default")
-    generation = redis.get("leaderboard:current").decode()
     name = ranking.member(users[2].pk)
-    redis.hdel(f"leaderboard:g:{generation}:s:{name[:-1]}", name[-1])
+    get_redis_connection("default").hdel(live_key(f"s:{name[:-1]}"), name[-1])
     User.objects.filter(pk=users[2].pk).update(updated_at=timezone.now() - timedelta(hours=1))
     ranking.put([ranking.Entry(users[2].pk, 4, 1, 20)])
 
@@ -106,9 +100,8 @@ def test_a_fingerprint_difference_names_each_figure_that_differs():
     leaderboard_rebuild()
     # The board loses a user, and the fingerprint with it, behind the index's back.
     redis = get_redis_connection("default")
-    generation = redis.get("leaderboard:current").decode()
-    redis.zrem(live_board_key(), ranking.member(users[0].pk))
-    redis.hincrby(f"leaderboard:g:{generation}:fp", "n", -1)
+    redis.zrem(live_key("board"), ranking.member(users[0].pk))
+    redis.hincrby(live_key("fp"), "n", -1)
 
     checked = leaderboard_check(pause=0)
 

@@ -130,7 +130,7 @@ def test_the_jobs_are_scheduled_after_a_fresh_migrate_and_after_a_flush(tmp_path
     scheduled = [
         "accounts.tasks.purge_idempotency_keys True None 17 UTC 3600",
         "users.tasks.check_leaderboard True None 2-59/5 UTC 300",
-        "users.tasks.repair_leaderboard True 10 None None 10",
+        "users.tasks.sweep_leaderboard True 1 None None 2",
         # At the slot boundaries (12:00, 12:05, ... UTC); a tick expires with its slot.
         "winners.tasks.declare_winner True None */5 UTC 300",
     ]

@@ -1,8 +1,9 @@
 """The ranking index: a Redis sorted set of every live user, and what is kept beside it.
 
 The database is the source of truth; this index makes a page, a rank, a user's neighbourhood
-or a page of groups cost O(log N) at 50 million users. Under ``settings.LEADERBOARD_INDEX_PREFIX``
-(P), the live generation g is named by ``P:current``, and its keys are ``P:g:<g>:...``:
+or a page of groups cost O(log N) at 50 million users. Each database has its own index, under
+``P = <LEADERBOARD_INDEX_PREFIX>:<token>`` (``users.IndexIdentity``; see ``health.py``). The
+live generation g is named by ``P:current``, and its keys are ``P:g:<g>:...``:
 
 ``board``
     Sorted set. Member: the user's id in six base-64 characters (``keys.member``), whose order
@@ -22,16 +23,18 @@ or a page of groups cost O(log N) at 50 million users. Under ``settings.LEADERBO
 ``tombstones``
     When each deleted user's tombstone was written, so that it can be pruned once no write
     from before the deletion can still arrive.
-``watermark``, ``ready``
-    Every row changed before the watermark (epoch ms) is in the index; ``ready`` says reads may
-    use it. See ``repair.py``.
+
+Beside the generations: ``P:trusted`` (set by each sweep that applied every marked row, with
+an expiry: see ``sweep.py``), ``P:retired`` (the database is gone), ``P:checkpoint`` (the
+database checkpoint the index last saw), ``P:backlog`` (what the last sweep left marked).
 
 One Lua script (``lua/put.lua``) changes the board, the state, the aggregates and the
 fingerprint of a user together. A rebuild fills a new generation while writers feed both, and
 the swap is one SET of ``P:current``; the old generation is unlinked in the background.
 """
 
-from .health import on_request
+from .fingerprint import Fingerprint, fingerprint
+from .health import Need, index_needs, retire
 from .keys import member, pk_of
 from .reads import (
     Group,
@@ -49,8 +52,8 @@ from .reads import (
     status,
 )
 from .rebuild import Rebuilt, RedisUnavailable, collect_garbage, rebuild
-from .repair import Fingerprint, RepairBusy, Repaired, fingerprint, repair
-from .writes import LEASE_SECONDS, Entry, RebuildInProgress, put
+from .sweep import SweepBusy, Swept, free_gone, held_checkpoint, sweeping, trust_ms, vouch
+from .writes import LEASE_SECONDS, Entry, RebuildInProgress, apply, put
 
 __all__ = [
     "LEASE_SECONDS",
@@ -58,19 +61,23 @@ __all__ = [
     "Fingerprint",
     "Group",
     "Groups",
+    "Need",
     "Placed",
     "RebuildInProgress",
     "Rebuilt",
     "RedisUnavailable",
-    "RepairBusy",
-    "Repaired",
+    "SweepBusy",
+    "Swept",
     "Window",
+    "apply",
     "around",
     "collect_garbage",
     "fingerprint",
+    "free_gone",
     "groups",
+    "held_checkpoint",
+    "index_needs",
     "member",
-    "on_request",
     "page",
     "pk_of",
     "placement",
@@ -78,8 +85,11 @@ __all__ = [
     "rank",
     "ranks",
     "rebuild",
-    "repair",
+    "retire",
     "scan",
     "snapshot",
     "status",
+    "sweeping",
+    "trust_ms",
+    "vouch",
 ]

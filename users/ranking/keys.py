@@ -59,16 +59,24 @@ def pk_of(value: bytes | str) -> int | str:
 
 
 class Keys:
-    """The keys that are not per generation (the scripts derive those from the prefix)."""
+    """The keys of one database's index (the scripts derive a generation's own from
+    ``prefix``), and ``identities``, shared by every database's index on this Redis."""
 
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
+    def __init__(self, base: str, token: str) -> None:
+        self.token = token
+        self.identities = f"{base}:identities"
+        self.prefix = prefix = f"{base}:{token}"
         self.current = f"{prefix}:current"
         self.filling = f"{prefix}:filling"
         self.building = f"{prefix}:building"
         self.generations = f"{prefix}:generations"
-        self.misses = f"{prefix}:misses"
-        self.repairing = f"{prefix}:repairing"
+        self.sweeping = f"{prefix}:sweeping"
+        self.trusted = f"{prefix}:trusted"
+        self.retired = f"{prefix}:retired"
+        self.checkpoint = f"{prefix}:checkpoint"
+        self.passes = f"{prefix}:passes"
+        self.backlog = f"{prefix}:backlog"
+        self.alive = f"{prefix}:alive"
 
     def generation(self, g: str | int) -> str:
         return f"{self.prefix}:g:{g}:"

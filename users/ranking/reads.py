@@ -66,13 +66,16 @@ def _placed(
 
 
 def _read(name: str, args: Iterable[Any], answer: Any) -> Any:
-    """Run read script ``name``; ``answer(result)`` turns what follows its status and
-    watermark into the reply when the index is usable."""
-    prefix = health.keys().prefix
+    """Run read script ``name``; ``answer(result)`` turns what follows its status into the
+    reply when the index may be trusted. Otherwise asks for what it needs."""
 
     def operation(redis: Redis) -> Any:
-        status, watermark, *result = scripts.run(name, redis, prefix, *args)
-        return answer(result) if health.usable(redis, int(status), int(watermark)) else None
+        status, *result = scripts.run(name, redis, health.keys().prefix, *args)
+        wanted = health.need(redis, int(status))
+        if wanted is None:
+            return answer(result)
+        health.ask(redis, wanted)
+        return None
 
     return health.call(operation)
 
@@ -151,20 +154,33 @@ def snapshot() -> list[tuple[Any, int]] | None:
     )
 
 
-def status() -> dict[str, str]:
-    """Whether Redis answers and whether reads are using the index, for /readyz."""
-    prefix = health.keys().prefix
+_STATES = {
+    health.NO_INDEX: "missing",
+    health.DOUBTFUL: "catching up",
+    health.TRUSTED: "ready",
+    health.RETIRED: "missing",
+}
 
-    def operation(redis: Redis) -> str:
-        status, watermark, *_ = scripts.run("fingerprint", redis, prefix)
-        if health.usable(redis, int(status), int(watermark)):
-            return "ready"
-        return "missing" if int(status) == 0 else "repairing"
 
-    index = health.call(operation)
-    if index is None:
+def status() -> dict[str, Any]:
+    """For /readyz: whether Redis answers, whether reads use the index, and the rows it has
+    yet to confirm with the oldest one's age, as the last sweep found them."""
+
+    def operation(redis: Redis) -> dict[str, Any]:
+        state, *_ = scripts.run("fingerprint", redis, health.keys().prefix)
+        wanted = health.need(redis, int(state))
+        rows, oldest = redis.hmget(health.keys().backlog, "rows", "oldest")
+        return {
+            "redis": "ok",
+            "index": "ready" if wanted is None else _STATES[int(state)],
+            "pending": int(rows or 0),
+            "oldest_pending_seconds": round(int(oldest) / 1000, 1) if oldest else None,
+        }
+
+    answer = health.call(operation)
+    if answer is None:
         return {"redis": "unavailable", "index": "unavailable"}
-    return {"redis": "ok", "index": index}
+    return answer
 
 
 def scan(*, chunk: int = 10_000) -> Iterator[list[tuple[int | str, int]]]:

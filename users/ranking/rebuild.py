@@ -6,20 +6,21 @@ A rebuild has three steps, so that readers never see a partial index and no writ
    ZADD for hundreds of users, one HSET a state hash, one HINCRBY a score). Writers do not
    know it yet, so there is no version to compare, and a user costs a few microseconds.
 2. **Catch up.** The generation is opened to writers, which from now on feed it beside the
-   live one; the rows changed since the rebuild began are then applied to it through the
-   versioned write, which keeps whichever state is newer. Its watermark is the moment it was
-   opened.
+   live one; the rows the database marks as pending are then applied to it through the
+   versioned write, which keeps whichever state is newer. No mark is cleared while a
+   generation fills (``put.lua`` tells the writers), so every write the fill may have read
+   too early is still marked here.
 3. **Swap.** One SET makes it the live generation. The old one is unlinked in the background
    and its small keys collected in batches, so that no client waits on Redis freeing memory.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -41,49 +42,45 @@ class RedisUnavailable(Exception):
 class Rebuilt:
     generation: str
     count: int
-    # Whether no process reported a missed write since the rebuild began; if one did, a
-    # repair from the generation's watermark (when it was opened to writers) makes it ready.
-    ready: bool
 
 
 def rebuild(
     chunks: Iterable[list[Entry]],
     *,
-    changed_since: Callable[[datetime], Iterable[list[Entry]]],
+    backlog: Callable[[], Iterable[list[Entry]]],
     on_chunk: Callable[[int], object] | None = None,
 ) -> Rebuilt:
     """Fill a new generation from ``chunks`` (every live user, and recent deletions), catch it
-    up with ``changed_since(moment)``, and make it the live one.
+    up with what ``backlog()`` yields (every marked row), and make it the live one.
 
     Raises ``RebuildInProgress`` or ``RedisUnavailable``.
     """
+    from .sweep import trust_ms
+
     keys = health.keys()
-    began_ms = health.now_ms()
     try:
         redis = health.client()
         begun = scripts.run("begin", redis, keys.prefix, LEASE_SECONDS)
         if not begun:
             raise RebuildInProgress
-        generation, misses = str(begun[0]), begun[1]
+        generation = str(begun)
         try:
             _fill(redis, generation, chunks, on_chunk)
             # From here writers feed the generation; what they did before is caught up.
-            opened_ms = health.now_ms()
             if not scripts.run("open", redis, keys.prefix, generation, LEASE_SECONDS):
                 raise RebuildInProgress
-            since = datetime.fromtimestamp((began_ms - health.margin_ms()) / 1000, UTC)
-            for chunk in changed_since(since):
+            caught_up = time.monotonic()
+            for chunk in backlog():
                 apply(redis, chunk, generation=generation)
         except BaseException:  # Ctrl-C included: free the lease for the next rebuild
             with suppress(RedisError):
                 scripts.run("abandon", redis, keys.prefix, generation)
             raise
-        swapped = scripts.run("swap", redis, keys.prefix, generation, misses, opened_ms)
-        if not swapped:
+        if scripts.run("swap", redis, keys.prefix, generation, trust_ms(caught_up)) is None:
             raise RebuildInProgress
         collect_garbage(redis)
         count = int(redis.zcard(keys.generation(generation) + "board"))
-        return Rebuilt(generation, count, ready=bool(swapped[1]))
+        return Rebuilt(generation, count)
     except RedisError as exc:
         raise RedisUnavailable(str(exc)) from exc
 
@@ -142,7 +139,7 @@ def _commands(prefix: str, chunk: list[Entry]) -> list[tuple[Any, ...]]:
     bucket = None
     counts: dict[int, int] = {}
     ages: dict[int, int] = {}
-    now = health.now_ms()
+    now = int(time.time() * 1000)  # the tombstones' stamp, as put.lua's (Redis TIME)
     for pk, points, version, age, deleted in chunk:
         name = member(pk)
         if name[:-1] != bucket:  # the state hash is chosen as in lua/common.lua

@@ -46,12 +46,16 @@ def encode(entries: Iterable[Entry]) -> Iterator[list[Any]]:
         yield args
 
 
-def apply(redis: Redis, entries: Iterable[Entry], *, generation: str = "") -> None:
+def apply(redis: Redis, entries: Iterable[Entry], *, generation: str = "") -> bool:
     """Send ``entries`` to the live index and to a rebuild under way, or, given a generation,
-    to that rebuild only. Raises ``RebuildInProgress`` when that rebuild lost its lease."""
+    to that rebuild only. Returns whether every generation that will serve reads has them
+    (not so while a rebuild fills one that writers do not feed yet). Raises
+    ``RebuildInProgress`` when the targeted rebuild lost its lease."""
 
     prefix = health.keys().prefix
     batches = list(encode(entries))
+    if not batches:
+        return True
     if len(batches) == 1:  # the usual single write: no pipeline to set up
         applied = [scripts.run("put", redis, prefix, generation, LEASE_SECONDS, *batches[0])]
     else:
@@ -61,11 +65,15 @@ def apply(redis: Redis, entries: Iterable[Entry], *, generation: str = "") -> No
         applied = pipe.execute()
     if -1 in applied:
         raise RebuildInProgress
+    return all(complete for _, complete in applied)
 
 
-def put(entries: Iterable[Entry]) -> None:
+def put(entries: Iterable[Entry]) -> bool:
     """Record users' states in the index (and in a rebuild under way). Never raises: a write
-    that does not reach Redis is repaired from the database later."""
+    that does not reach Redis is applied again by this process at its next contact, and by
+    the sweep from the row's mark. Returns whether the index now holds them for good, so that
+    their marks may be cleared."""
     entries = list(entries)
-    if entries:
-        health.call(lambda redis: apply(redis, entries), is_write=True)
+    if not entries:
+        return True
+    return bool(health.call(lambda redis: apply(redis, entries), missed=entries))

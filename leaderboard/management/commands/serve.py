@@ -29,7 +29,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard import embedded_redis
 from users import ranking
-from users.upkeep import leaderboard_repair
+from users.upkeep import leaderboard_sweep
 
 # A child that dies this many times within a minute is not restarted again.
 CRASHES_PER_MINUTE = 5
@@ -187,12 +187,12 @@ class Command(BaseCommand):
         embedded_redis.wait_until_answering(directory)
 
     def _ready_index(self) -> None:
-        """Reuse the index if Redis kept one (a repair brings it up to date); build it only
-        when it is missing."""
+        """Reuse the index if Redis kept one for this database (a sweep brings it up to
+        date); build it only when it is missing."""
         try:
-            outcome = leaderboard_repair()
-        except (ranking.RepairBusy, ranking.RebuildInProgress):
-            self.stdout.write("The ranking index is being repaired or rebuilt already.")
+            outcome = leaderboard_sweep()
+        except (ranking.SweepBusy, ranking.RebuildInProgress):
+            self.stdout.write("The ranking index is being swept or rebuilt already.")
         except ranking.RedisUnavailable as exc:
             self.stderr.write(f"Redis did not answer ({exc}); reads use the database for now.")
         else:

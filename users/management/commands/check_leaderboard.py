@@ -6,7 +6,7 @@ from users.upkeep import leaderboard_check, leaderboard_differences
 
 class Command(BaseCommand):
     help = (
-        "Repair the ranking index from the rows changed since it was last known complete, "
+        "Sweep the ranking index (apply every row the database marks as pending), "
         "compare its fingerprint (live count, sums of points, versions and ages) with the "
         "database's, and rebuild it if they still differ. Prints what differed."
     )
@@ -22,9 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, rows: bool, **options: object) -> None:
         try:
             checked = leaderboard_check()
-        except ranking.RepairBusy:
+        except ranking.SweepBusy:
             raise CommandError(
-                "Another process is repairing the index. Run this again in a minute."
+                "Another process is sweeping the index. Run this again in a minute."
             ) from None
         except ranking.RebuildInProgress:
             raise CommandError(

@@ -6,7 +6,7 @@ from itertools import islice
 
 import factory.random
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, connections
 from tqdm import tqdm
 
 from users import ranking
@@ -107,18 +107,18 @@ class Command(BaseCommand):
             tqdm(total=count, unit="users", desc="Seeding", file=sys.stderr) as bar,
             ThreadPoolExecutor(1) as indexer,
         ):
-            indexing: list[Future[None]] = []
+            indexing: list[Future[object]] = []
             for first in range(0, count, batch_size):
                 size = min(batch_size, count - first)
                 users_load(
-                    people(first, size),
-                    index=lambda entries: indexing.append(indexer.submit(ranking.put, entries)),
+                    people(first, size), run=lambda job: indexing.append(indexer.submit(job))
                 )
                 while len(indexing) > 1:
                     indexing.pop(0).result()
                 bar.update(size)
             for done in indexing:
                 done.result()
+            indexer.submit(connections.close_all).result()  # the thread's own, for the ranges
 
         self._refresh_planner_statistics()
         if ranking.status()["index"] == "missing":  # nothing to keep in step: build it whole

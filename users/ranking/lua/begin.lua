@@ -1,5 +1,5 @@
 -- Start a rebuild into a new generation. ARGV: prefix, lease in seconds.
--- Returns {generation, misses so far}, or false while another rebuild holds a lease.
+-- Returns the generation, or false while another rebuild holds a lease.
 --
 -- The generation is first only `filling`: writers do not know it, so the rebuild loads it
 -- with plain bulk commands. open.lua then makes it `building`, which writers feed too.
@@ -10,4 +10,4 @@ end
 local g = redis.call('INCR', prefix .. ':generation')
 redis.call('SET', prefix .. ':filling', g, 'EX', lease)
 redis.call('SADD', prefix .. ':generations', g)
-return {g, redis.call('GET', prefix .. ':misses') or '0'}
+return g

@@ -8,16 +8,18 @@ local function generation(prefix, g)
   return prefix .. ':g:' .. g .. ':'
 end
 
--- The live generation's key prefix (nil without one), then its status for readers
--- (0: no index, 1: not ready, 2: ready) and its watermark in epoch milliseconds.
+-- The live generation's key prefix, or nil when the index cannot answer; then the status
+-- for readers (health.py): 0 no index, 1 doubtful (no sweep has vouched for it within the
+-- trust bound), 2 trusted, 3 retired (its database is gone).
 local function live(prefix)
-  local g = redis.call('GET', prefix .. ':current')
-  if not g then
-    return nil, 0, 0
+  local flags = redis.call('MGET', prefix .. ':current', prefix .. ':retired', prefix .. ':trusted')
+  if flags[2] then
+    return nil, 3
   end
-  local G = generation(prefix, g)
-  local flags = redis.call('MGET', G .. 'ready', G .. 'watermark')
-  return G, flags[1] and 2 or 1, tonumber(flags[2] or '0')
+  if not flags[1] then
+    return nil, 0
+  end
+  return generation(prefix, flags[1]), flags[3] and 2 or 1
 end
 
 -- A user's state hash and field: users share a hash with the members that differ from theirs

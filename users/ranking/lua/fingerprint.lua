@@ -1,12 +1,12 @@
 -- The live generation's fingerprint, less the users given. ARGV: prefix, then members.
--- Returns {status, watermark, {count, points, versions, ages}}.
+-- Returns {status, {count, points, versions, ages}}.
 --
 -- The fingerprint (live count and the sums of points, versions and ages) is kept by every
 -- write. Leaving out the users changed in the last moments lets it be compared with the
 -- database's fingerprint of the others while writes go on.
-local G, status, watermark = live(ARGV[1])
+local G, status = live(ARGV[1])
 if not G then
-  return {status, watermark}
+  return {status}
 end
 local fp = redis.call('HMGET', G .. 'fp', 'n', 'points', 'versions', 'ages')
 local n, points, versions, ages = tonumber(fp[1] or '0'), tonumber(fp[2] or '0'),
@@ -25,4 +25,4 @@ end
 local function text(value)
   return string.format('%d', value)
 end
-return {status, watermark, {text(n), text(points), text(versions), text(ages)}}
+return {status, {text(n), text(points), text(versions), text(ages)}}

@@ -1,12 +1,12 @@
 -- A page of the users grouped by score, highest first. ARGV: prefix, offset, limit,
--- users per group. Returns {status, watermark, total groups, {points, count, age sum,
+-- users per group. Returns {status, total groups, {points, count, age sum,
 -- {member, score, ...}, {state, ...}}, ...}.
 --
 -- The distinct scores, their counts and age sums are kept by every write (put.lua), so a page
 -- costs O(log N + page) and is exact at the moment it is read, count included.
-local G, status, watermark = live(ARGV[1])
+local G, status = live(ARGV[1])
 if not G then
-  return {status, watermark}
+  return {status}
 end
 local board = G .. 'board'
 local offset, limit, per_group = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -22,4 +22,4 @@ for _, points in ipairs(redis.call('ZRANGE', G .. 'scores', offset, offset + lim
     states_of_rows(G, rows),
   }
 end
-return {status, watermark, redis.call('ZCARD', G .. 'scores'), groups}
+return {status, redis.call('ZCARD', G .. 'scores'), groups}

@@ -1,12 +1,12 @@
 -- A window of the board. ARGV: prefix, offset, limit, points ('' for the whole board).
--- Returns {status, watermark, total, first position, first rank, {member, score, ...},
--- {state, ...}}; status and watermark alone when there is no index.
+-- Returns {status, total, first position, first rank, {member, score, ...},
+-- {state, ...}}; the status alone when the index cannot answer.
 --
 -- With points, the window is taken from the run of users with that score, which starts
 -- where the users with more points end: O(log N) however deep the offset.
-local G, status, watermark = live(ARGV[1])
+local G, status = live(ARGV[1])
 if not G then
-  return {status, watermark}
+  return {status}
 end
 local board = G .. 'board'
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -23,4 +23,4 @@ local rows = {}
 if limit > 0 then
   rows = redis.call('ZRANGE', board, first, first + limit - 1, 'WITHSCORES')
 end
-return {status, watermark, total, first, first_rank(board, rows), rows, states_of_rows(G, rows)}
+return {status, total, first, first_rank(board, rows), rows, states_of_rows(G, rows)}

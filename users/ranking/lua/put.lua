@@ -4,8 +4,10 @@
 --
 -- target '' applies to the live generation and to one being rebuilt; a generation id
 -- applies to that generation only, while it is the one being rebuilt (a rebuild's own fill),
--- and renews its lease. Returns how many states were newer than the ones held, or -1 when
--- the targeted rebuild is no longer the current one.
+-- and renews its lease. Returns {how many states were newer than the ones held, complete},
+-- complete being 1 unless a rebuild is filling a generation that writers do not feed yet
+-- (so the rows' marks must stay for its catch-up); or -1 when the targeted rebuild is no
+-- longer the current one.
 --
 -- A state lands only when its version is newer than the one held, so writes may arrive late,
 -- twice or out of order, from any process, and the index still ends equal to the database.
@@ -190,4 +192,5 @@ local applied = 0
 for _, g in ipairs(targets) do
   applied = apply(generation(prefix, g))
 end
-return applied
+local filling = redis.call('EXISTS', prefix .. ':filling')
+return {applied, 1 - filling}

@@ -1,7 +1,7 @@
 -- Every (member, score) of the live generation, in order, and its status. For tests and
 -- checks on small boards. ARGV: prefix.
-local G, status, watermark = live(ARGV[1])
+local G, status = live(ARGV[1])
 if not G then
-  return {status, watermark}
+  return {status}
 end
-return {status, watermark, redis.call('ZRANGE', G .. 'board', 0, -1, 'WITHSCORES')}
+return {status, redis.call('ZRANGE', G .. 'board', 0, -1, 'WITHSCORES')}

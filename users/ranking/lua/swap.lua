@@ -1,21 +1,17 @@
--- Make a rebuilt generation the live one. ARGV: prefix, generation, misses when the rebuild
--- began, watermark (epoch ms when it was opened to writers). Returns {previous generation or '', ready}, or
--- false when the rebuild lost its lease.
+-- Make a rebuilt generation the live one. ARGV: prefix, generation, trust ms (how long reads
+-- may trust it: the rebuild applied every row marked before its catch-up began). Returns the
+-- previous generation or '', or false when the rebuild lost its lease.
 --
 -- The swap is one SET: readers move to the new generation at once, and never see a partly
--- filled one. It is `ready` only if no process reported a missed write since the rebuild
--- began; otherwise a repair from the watermark makes it ready.
-local prefix, g, misses, watermark = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+-- filled one.
+local prefix, g, trust = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('GET', prefix .. ':building') ~= g then
   return false
 end
 local previous = redis.call('GET', prefix .. ':current')
 redis.call('SET', prefix .. ':current', g)
-local G = generation(prefix, g)
-redis.call('SET', G .. 'watermark', watermark)
-local ready = (redis.call('GET', prefix .. ':misses') or '0') == misses
-if ready then
-  redis.call('SET', G .. 'ready', '1')
+if trust > 0 then
+  redis.call('SET', prefix .. ':trusted', '1', 'PX', trust)
 end
 redis.call('DEL', prefix .. ':building')
 if previous and previous ~= g then
@@ -23,4 +19,4 @@ if previous and previous ~= g then
   -- of entries would stall every client for seconds. The rest goes with garbage collection.
   redis.call('UNLINK', generation(prefix, previous) .. 'board')
 end
-return {previous or '', ready and 1 or 0}
+return previous or ''
