@@ -55,7 +55,9 @@ def differences(client: Client | None = None) -> list[str]:
             search = client.get("/api/users/", {"search": fragment, "limit": 500}).json()
             matching = [u for u in expected if fragment.casefold() in u["name"].casefold()]
             if _pick(search["results"]) != matching[:500]:
-                found.append(f"search {fragment!r}: {_pick(search['results'])[:3]} != {matching[:3]}")
+                found.append(
+                    f"search {fragment!r}: {_pick(search['results'])[:3]} != {matching[:3]}"
+                )
     groups = client.get("/api/users/grouped-by-score/", {"limit": 500}).json()
     rows = (
         User.objects.alive()

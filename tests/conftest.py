@@ -153,12 +153,46 @@ def subprocess_env() -> dict[str, str]:
     }
 
 
-def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run `manage.py` in a subprocess against the test database and Redis."""
+def database_url() -> str:
+    """The test database's URL, for processes that the tests start."""
+    return subprocess_env()["DATABASE_URL"]
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[Any]:
+    """Make empty databases beside the test database, of the same kind (an SQLite file, or a
+    database on the same PostgreSQL server): ``fresh_database()`` returns a new one's URL.
+    They are dropped afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"lb_fresh_{os.getpid()}_{len(made)}"
+        if connection.vendor == "sqlite":
+            url = f"sqlite:///{tmp_path / name}.sqlite3"
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                cursor.execute(f'CREATE DATABASE "{name}"')
+            url = database_url().rsplit("/", 1)[0] + f"/{name}"
+        made.append(name)
+        return url
+
+    yield make
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for name in made:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `manage.py` in a subprocess against the test database and Redis (or what ``env``
+    says instead)."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=subprocess_env(),
+        env={**subprocess_env(), **(env or {})},
         capture_output=True,
         text=True,
         check=check,

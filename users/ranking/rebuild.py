@@ -55,7 +55,7 @@ def rebuild(
 
     Raises ``RebuildInProgress`` or ``RedisUnavailable``.
     """
-    from .sweep import trust_ms
+    from .sweep import keep_alive, trust_ms
 
     keys = health.keys()
     try:
@@ -78,6 +78,7 @@ def rebuild(
             raise
         if scripts.run("swap", redis, keys.prefix, generation, trust_ms(caught_up)) is None:
             raise RebuildInProgress
+        keep_alive(redis)
         collect_garbage(redis)
         count = int(redis.zcard(keys.generation(generation) + "board"))
         return Rebuilt(generation, count)

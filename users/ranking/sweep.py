@@ -84,12 +84,26 @@ def vouch(
             "" if checkpoint is None else checkpoint,
             backlog,
             "" if oldest_age_ms is None else oldest_age_ms,
-            int(settings.LEADERBOARD_INDEX_IDLE_SECONDS),
+            _alive_seconds(),
             int(settings.LEADERBOARD_TOMBSTONE_SECONDS * 1000),
             index.token,
             index.identities,
         )
     )
+
+
+def _alive_seconds() -> int:
+    return max(1, int(settings.LEADERBOARD_INDEX_IDLE_SECONDS))
+
+
+def keep_alive(redis: Redis) -> None:
+    """List this database's index among the Redis's indexes, and keep it from looking
+    abandoned for ``LEADERBOARD_INDEX_IDLE_SECONDS`` (vouching does the same)."""
+    index = health.keys()
+    pipe = redis.pipeline(transaction=False)
+    pipe.sadd(index.identities, index.token)
+    pipe.set(index.alive, "1", ex=_alive_seconds())
+    pipe.execute()
 
 
 def held_checkpoint(redis: Redis) -> int:
