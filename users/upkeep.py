@@ -30,7 +30,7 @@ from .backlog import (
     range_entries,
     ranges_clear,
 )
-from .identity import identity_advance
+from .identity import identity_advance, identity_current
 from .selectors import board_rows, database_fingerprint, index_entries
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,10 @@ def leaderboard_rebuild(
     Raises ``ranking.RebuildInProgress`` or ``ranking.RedisUnavailable``.
     """
     return ranking.rebuild(
-        index_entries(chunk_size=chunk_size), backlog=backlog_entries, on_chunk=on_chunk
+        index_entries(chunk_size=chunk_size),
+        backlog=backlog_entries,
+        checkpoint=identity_current().checkpoint,
+        on_chunk=on_chunk,
     )
 
 
@@ -57,6 +60,13 @@ def leaderboard_sweep() -> ranking.Swept | ranking.Rebuilt:
     with ranking.sweeping() as redis:
         if not redis.exists(ranking.health.keys().current):
             logger.warning("There is no ranking index; building it whole.")
+            return leaderboard_rebuild()
+        if ranking.held_checkpoint(redis) < identity_current().checkpoint:
+            # Marks were cleared on confirmations the index no longer holds: Redis came back
+            # from an older copy (a failover to a replica that lagged, a lost append-only
+            # tail). Which rows they were is not known, so the index is built again.
+            logger.warning("The ranking index lost writes it had confirmed; building it whole.")
+            ranking.distrust(redis)
             return leaderboard_rebuild()
         began = time.monotonic()
         rows = cleared = 0

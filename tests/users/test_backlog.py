@@ -6,6 +6,7 @@ database."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from tests.conftest import ROOT, database_url, subprocess_env
 from users import ranking
 from users.factories import UserFactory
 from users.models import User
+from users.services import points_change
 from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -189,4 +191,32 @@ def test_a_bulk_seed_keeps_the_index_trusted_for_every_read_while_it_runs():
         not User.objects.filter(index_pending=True).exclude(pk__in=[u.pk for u in users]).exists()
     )
     leaderboard_sweep()
+    assert_reads_equal_the_database()
+
+
+def test_redis_back_from_an_older_copy_has_its_index_built_again(disposable_redis, tmp_path):
+    """Marks cleared on confirmations that Redis then lost (a failover to a replica that
+    lagged, an older append-only file) cannot say which rows to apply: the index's checkpoint
+    is behind the database's, and the sweep builds it whole."""
+    ada = UserFactory(name="Ada", points=100)
+    leaderboard_rebuild()
+    leaderboard_sweep()
+    disposable_redis.stop()
+    older = tmp_path / "older"
+    shutil.copytree(disposable_redis.directory, older, ignore=shutil.ignore_patterns("*.sock"))
+    disposable_redis.start()
+    points_change(user_id=ada.pk, delta=50)
+    leaderboard_sweep()  # confirmed, and its mark cleared
+    assert not User.objects.filter(index_pending=True).exists()
+
+    disposable_redis.stop()
+    disposable_redis.wipe()
+    for kept in older.iterdir():
+        (shutil.copytree if kept.is_dir() else shutil.copy)(
+            kept, disposable_redis.directory / kept.name
+        )
+    disposable_redis.start()
+    assert dict(ranking.snapshot() or [(ada.pk, 100)])[ada.pk] == 100  # the copy predates it
+
+    assert isinstance(leaderboard_sweep(), ranking.Rebuilt)
     assert_reads_equal_the_database()

@@ -52,7 +52,16 @@ from .reads import (
     status,
 )
 from .rebuild import Rebuilt, RedisUnavailable, collect_garbage, rebuild
-from .sweep import SweepBusy, Swept, free_gone, held_checkpoint, sweeping, trust_ms, vouch
+from .sweep import (
+    SweepBusy,
+    Swept,
+    distrust,
+    free_gone,
+    held_checkpoint,
+    sweeping,
+    trust_ms,
+    vouch,
+)
 from .writes import LEASE_SECONDS, Entry, RebuildInProgress, apply, put
 
 __all__ = [
@@ -72,6 +81,7 @@ __all__ = [
     "apply",
     "around",
     "collect_garbage",
+    "distrust",
     "fingerprint",
     "free_gone",
     "groups",

@@ -48,10 +48,12 @@ def rebuild(
     chunks: Iterable[list[Entry]],
     *,
     backlog: Callable[[], Iterable[list[Entry]]],
+    checkpoint: int = 0,
     on_chunk: Callable[[int], object] | None = None,
 ) -> Rebuilt:
     """Fill a new generation from ``chunks`` (every live user, and recent deletions), catch it
-    up with what ``backlog()`` yields (every marked row), and make it the live one.
+    up with what ``backlog()`` yields (every marked row), and make it the live one, as having
+    seen the database's ``checkpoint`` (read before ``chunks``).
 
     Raises ``RebuildInProgress`` or ``RedisUnavailable``.
     """
@@ -76,7 +78,8 @@ def rebuild(
             with suppress(RedisError):
                 scripts.run("abandon", redis, keys.prefix, generation)
             raise
-        if scripts.run("swap", redis, keys.prefix, generation, trust_ms(caught_up)) is None:
+        trust = trust_ms(caught_up)
+        if scripts.run("swap", redis, keys.prefix, generation, trust, checkpoint) is None:
             raise RebuildInProgress
         keep_alive(redis)
         collect_garbage(redis)

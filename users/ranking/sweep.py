@@ -106,6 +106,11 @@ def keep_alive(redis: Redis) -> None:
     pipe.execute()
 
 
+def distrust(redis: Redis) -> None:
+    """Stop reads from trusting the index until a pass or a rebuild vouches for it again."""
+    redis.delete(health.keys().trusted)
+
+
 def held_checkpoint(redis: Redis) -> int:
     """The database checkpoint the index last saw."""
     return int(redis.get(health.keys().checkpoint) or 0)

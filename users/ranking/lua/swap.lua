@@ -1,10 +1,11 @@
 -- Make a rebuilt generation the live one. ARGV: prefix, generation, trust ms (how long reads
--- may trust it: the rebuild applied every row marked before its catch-up began). Returns the
--- previous generation or '', or false when the rebuild lost its lease.
+-- may trust it: the rebuild applied every row marked before its catch-up began), and the
+-- database's checkpoint when the rebuild began (the index has seen at least that one).
+-- Returns the previous generation or '', or false when the rebuild lost its lease.
 --
 -- The swap is one SET: readers move to the new generation at once, and never see a partly
 -- filled one.
-local prefix, g, trust = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local prefix, g, trust, checkpoint = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('GET', prefix .. ':building') ~= g then
   return false
 end
@@ -12,6 +13,9 @@ local previous = redis.call('GET', prefix .. ':current')
 redis.call('SET', prefix .. ':current', g)
 if trust > 0 then
   redis.call('SET', prefix .. ':trusted', '1', 'PX', trust)
+end
+if checkpoint > tonumber(redis.call('GET', prefix .. ':checkpoint') or '0') then
+  redis.call('SET', prefix .. ':checkpoint', string.format('%d', checkpoint))
 end
 redis.call('DEL', prefix .. ':building')
 if previous and previous ~= g then
