@@ -84,6 +84,15 @@ def main() -> None:
         "--keep", action="store_true", help="reuse the users already there (no wipe, no seed)"
     )
     parser.add_argument("--only", help="run only the scenarios whose names contain this")
+    parser.add_argument(
+        "--during-seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then seed N more users beside the live service, and measure detail and increment "
+        "during the seed and in each minute of --minutes-after it, as ratios to the steady state",
+    )
+    parser.add_argument("--minutes-after", type=int, default=5, help="with --during-seed (5)")
     args = parser.parse_args()
     if args.smoke:
         args.sizes, args.seconds, args.connections = "10000", 2.0, 8
@@ -110,6 +119,8 @@ def main() -> None:
                 _print_size(results[-1], args)
         if args.throttle_cost:
             bench.throttle_cost(results[-1])
+        if args.during_seed:
+            bench.seed_under_load(results[-1])
     finally:
         shutil.rmtree(bench.paths, ignore_errors=True)
     _print_growth(results)
@@ -320,9 +331,11 @@ class Bench:
             ("decrement, random user, token", (p / "decrement.txt", "POST")),
         ]
 
-    def load(self, target: str | Path, method: str = "GET", connections: int = 0) -> Load:
+    def load(
+        self, target: str | Path, method: str = "GET", connections: int = 0, seconds: float = 0
+    ) -> Load:
         connections = connections or self.args.connections
-        seconds = self.args.seconds
+        seconds = seconds or self.args.seconds
         if not shutil.which("wrk"):
             return python_load(self.base, target, method, self.token, connections, seconds)
         command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections)]
@@ -336,6 +349,60 @@ class Bench:
         subprocess.run([*command[:5], "-d", "1s", *command[7:]], capture_output=True, check=False)
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         return _parse_wrk(out)
+
+    def seed_under_load(self, steady: Size) -> None:
+        """Seed ``--during-seed`` users beside the live service, and load it meanwhile and in
+        each minute after: a bulk write must not send reads to the database's slow path."""
+        names: dict[str, tuple[str, Path, str]] = {
+            "detail": ("user detail with rank, random user", self.paths / "ids.txt", "GET"),
+            "increment": ("increment, random user, token", self.paths / "increment.txt", "POST"),
+        }
+        seconds = 4.0
+        rows: list[tuple[str, dict[str, Load]]] = []
+
+        def burst(phase: str) -> None:
+            loads = {
+                kind: self.load(*target, seconds=seconds) for kind, (_, target) in names.items()
+            }
+            rows.append((phase, loads))
+            print(f"  {phase}: " + ", ".join(f"{k} {v.rate:.0f} req/s" for k, v in loads.items()))
+
+        count = self.args.during_seed
+        print(f"\nSeeding {count:,} more users beside the service, loaded meanwhile…")
+        seeding = subprocess.Popen(
+            [sys.executable, "manage.py", "seed_users", "--count", str(count)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while seeding.poll() is None:
+            burst("during the seed")
+        if seeding.returncode:
+            sys.exit("seed_users failed; run it alone to see why.")
+        self.users += count
+        ended = time.monotonic()
+        for minute in range(1, self.args.minutes_after + 1):
+            burst(f"minute {minute} after")
+            time.sleep(max(0.0, ended + 60 * minute - time.monotonic()))
+        print(
+            f"\n| {'phase':<20} | {'detail req/s':>12} | {'x steady':>8} | "
+            f"{'increment req/s':>15} | {'x steady':>8} | {'errors':>6} |"
+        )
+        print(f"|{'-' * 22}|{'-' * 14}|{'-' * 10}|{'-' * 17}|{'-' * 10}|{'-' * 8}|")
+        worst = 1.0
+        for phase, loads in rows:
+            ratios = {k: loads[k].rate / steady.loads[n].rate for k, (n, _, _) in names.items()}
+            worst = min(worst, *ratios.values())
+            errors = sum(load.errors for load in loads.values())
+            print(
+                f"| {phase:<20} | {loads['detail'].rate:>12.0f} | {ratios['detail']:>8.2f} | "
+                f"{loads['increment'].rate:>15.0f} | {ratios['increment']:>8.2f} | {errors:>6} |"
+            )
+        print(f"\nLowest ratio to the steady state: {worst:.2f} (the goal: 0.8 or more)")
+        steady.loads.update(
+            {f"{phase}: {kind}": load for phase, loads in rows for kind, load in loads.items()}
+        )
 
     def throttle_cost(self, unthrottled: Size) -> None:
         """The same reads again, served with throttling on at a rate that never refuses: what
