@@ -362,7 +362,8 @@ class Bench:
 
         def burst(phase: str) -> None:
             loads = {
-                kind: self.load(*target, seconds=seconds) for kind, (_, target) in names.items()
+                kind: self.load(path, method, seconds=seconds)
+                for kind, (_, path, method) in names.items()
             }
             rows.append((phase, loads))
             print(f"  {phase}: " + ", ".join(f"{k} {v.rate:.0f} req/s" for k, v in loads.items()))
