@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Avg, Count, F, Q, Sum, Window
-from django.utils import timezone
+from django.db.models import Avg, Count, Q
 
 from leaderboard.timelimit import time_limit
 
-from . import name_fragments, ranking
-from .models import User, UserQuerySet
+from . import ranking
+from .models import User
 from .profiles import Profile, profiles
 
 T = TypeVar("T")
@@ -148,66 +145,6 @@ def board_page(
     return total, with_ranks(page)
 
 
-def search_page(
-    *, text: str, offset: int, limit: int, points: int | None = None
-) -> tuple[int, list[RankedUser]]:
-    """Users whose name contains ``text`` (any case), in board order.
-
-    On PostgreSQL, a 2- or 3-character fragment's count is kept by triggers
-    (``name_fragments``), and its page comes from the shorter of two reads: walking the board's
-    index until enough names match, or sorting every match the trigram index finds (migration
-    users 0004). Longer fragments, a points filter and other databases count and sort the
-    matches (SQLite and MongoDB scan)."""
-    users = User.objects.alive().filter(name__icontains=text)
-    if points is not None:
-        users = users.filter(points=points)
-    total = None if points is not None else name_fragments.matches(text)
-    if total is not None:
-        if offset >= total:
-            return total, []
-        walk = _walk_is_shorter(text=text, matches=total, wanted=offset + limit)
-        in_order = users.in_leaderboard_order() if walk else _by_points(users)
-        with fallback():
-            _in_one_process()
-            return total, with_ranks(list(in_order[offset : offset + limit]))
-    in_order = _by_points(users)
-    with fallback():
-        _in_one_process()
-        if not connection.features.supports_over_clause:  # MongoDB
-            return users.count(), with_ranks(list(in_order[offset : offset + limit]))
-        # The count rides along with the page (COUNT(*) OVER ()), so the matches are read once.
-        page = list(in_order.annotate(total=Window(Count("pk")))[offset : offset + limit])
-        total = page[0].total if page else (users.count() if offset else 0)  # type: ignore[attr-defined]
-    return total, with_ranks(page)
-
-
-def _by_points(users: UserQuerySet) -> UserQuerySet:
-    # Ordered by `points + 0`: sorted like the board, but without the board's index, which
-    # PostgreSQL would otherwise walk hoping to meet matches early, all of it for a rare name.
-    # The matches come from the trigram index; sorting the first of them is cheap.
-    return users.order_by((F("points") + 0).desc(), "pk")
-
-
-def _in_one_process() -> None:
-    """PostgreSQL guesses that a LIKE keeps a tenth of the rows, and for that many it would
-    start parallel workers, which cost more than the few thousand rows a search reads (46 ms
-    against 6 ms for a sort of 1,300 matches). For the rest of the fallback's transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-
-
-def _walk_is_shorter(*, text: str, matches: int, wanted: int) -> bool:
-    """Whether walking the board to the ``wanted``-th match reads fewer rows than finding
-    every match: the walk reads about ``wanted`` x board / ``matches`` rows."""
-    if len(text) < 3:
-        # No trigram to look up: finding the matches scans the table, which reads rows in
-        # their order on disk, about three times as fast as the walk reads them.
-        return 3 * wanted <= matches
-    window = ranking.page(offset=0, limit=0)
-    return window is not None and wanted * window.total <= matches * matches
-
-
 def user_around(*, user_id: Any, size: int) -> Around:
     """The user, and the ``size`` users just above and just below them by position."""
     pk = user_pk(user_id)
@@ -301,72 +238,3 @@ def _recent(key: Any, compute: Callable[[], T]) -> T:
             _memo.clear()
         _memo[key] = (now, value)
     return value
-
-
-def index_entries(*, chunk_size: int = 10_000) -> Iterator[list[ranking.Entry]]:
-    """Every live user's index state, and recent deletions' tombstones, in chunks by primary
-    key (a deletion older than ``LEADERBOARD_TOMBSTONE_SECONDS`` has no write left to stop)."""
-    recent = timezone.now() - timedelta(seconds=settings.LEADERBOARD_TOMBSTONE_SECONDS)
-    wanted = User.objects.filter(Q(deleted=False) | Q(updated_at__gte=recent)).order_by("pk")
-    last = None
-    while True:
-        rows = wanted if last is None else wanted.filter(pk__gt=last)
-        # Plain rows in the Entry layout: a million Entry objects would cost a tenth of the
-        # rebuild.
-        chunk = cast(
-            list[ranking.Entry], list(rows.values_list(*ranking.Entry._fields)[:chunk_size])
-        )
-        if not chunk:
-            return
-        yield chunk
-        last = chunk[-1][0]
-
-
-def board_rows(*, chunk: int = 10_000) -> Iterator[list[tuple[Any, int]]]:
-    """Every live (id, points) in board order, a chunk at a time, from the database: one
-    score at a time, so that every query is a range of the board's index."""
-    alive = User.objects.alive()
-    points = alive.order_by("-points").values_list("points", flat=True).first()
-    last = None
-    while points is not None:
-        rows = alive.filter(points=points).order_by("pk")
-        values = list(
-            (rows if last is None else rows.filter(pk__gt=last)).values_list("pk", "points")[:chunk]
-        )
-        if values:
-            yield values
-            last = values[-1][0]
-            continue
-        points = (
-            alive.filter(points__lt=points)
-            .order_by("-points")
-            .values_list("points", flat=True)
-            .first()
-        )
-        last = None
-
-
-@dataclass(frozen=True)
-class RecentChanges:
-    """The database's fingerprint of live users changed before ``before``, and the ids of
-    every user (live or not) changed since, whose index writes may still be on their way."""
-
-    fingerprint: ranking.Fingerprint
-    changed_since: list[Any]
-
-
-def database_fingerprint(*, before: datetime) -> RecentChanges:
-    totals = (
-        User.objects.alive()
-        .filter(updated_at__lt=before)
-        .aggregate(
-            count=Count("pk"), points=Sum("points"), versions=Sum("version"), ages=Sum("age")
-        )
-    )
-    recent = list(User.objects.filter(updated_at__gte=before).values_list("pk", flat=True))
-    return RecentChanges(
-        ranking.Fingerprint(
-            *(int(totals[name] or 0) for name in ("count", "points", "versions", "ages"))
-        ),
-        recent,
-    )

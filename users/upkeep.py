@@ -31,7 +31,7 @@ from .backlog import (
     ranges_clear,
 )
 from .identity import identity_advance, identity_current
-from .selectors import board_rows, database_fingerprint, index_entries
+from .index_feeds import board_rows, database_fingerprint, index_entries
 
 logger = logging.getLogger(__name__)
 

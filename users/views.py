@@ -16,7 +16,7 @@ from accounts import idempotency
 from accounts.idempotency import idempotent
 from leaderboard.api import LimitOffsetPagination
 
-from . import selectors, services
+from . import search, selectors, services
 from .models import User
 from .serializers import (
     MAX_GROUPED_USERS,
@@ -84,7 +84,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         query = _valid(BoardQuerySerializer, _query(request))
         offset, limit = self.paginator.window(request)
         if "search" in query:
-            total, users = selectors.search_page(
+            total, users = search.search_page(
                 text=query["search"], points=query.get("points"), offset=offset, limit=limit
             )
         else:

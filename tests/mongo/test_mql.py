@@ -144,7 +144,7 @@ def test_profiles_by_id_are_one_in_query(recorded):
 
 
 def test_a_search_needs_no_window_function(recorded):
-    from users.selectors import search_page
+    from users.search import search_page
 
     assert search_page(text="ada", offset=0, limit=50) == (0, [])
 

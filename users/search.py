@@ -1,0 +1,74 @@
+"""Searching names: users whose name contains a text, in board order, with ranks.
+
+On PostgreSQL a short text matches a large share of the board, so the plan matters: see the
+README's Architecture section. SQLite and MongoDB scan.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, F, Window
+
+from . import name_fragments, ranking
+from .models import User, UserQuerySet
+from .selectors import RankedUser, fallback, with_ranks
+
+
+def search_page(
+    *, text: str, offset: int, limit: int, points: int | None = None
+) -> tuple[int, list[RankedUser]]:
+    """Users whose name contains ``text`` (any case), in board order.
+
+    On PostgreSQL, a 2- or 3-character fragment's count is kept by triggers
+    (``name_fragments``), and its page comes from the shorter of two reads: walking the board's
+    index until enough names match, or sorting every match the trigram index finds (migration
+    users 0004). Longer fragments, a points filter and other databases count and sort the
+    matches (SQLite and MongoDB scan)."""
+    users = User.objects.alive().filter(name__icontains=text)
+    if points is not None:
+        users = users.filter(points=points)
+    total = None if points is not None else name_fragments.matches(text)
+    if total is not None:
+        if offset >= total:
+            return total, []
+        walk = _walk_is_shorter(text=text, matches=total, wanted=offset + limit)
+        in_order = users.in_leaderboard_order() if walk else _by_points(users)
+        with fallback():
+            _in_one_process()
+            return total, with_ranks(list(in_order[offset : offset + limit]))
+    in_order = _by_points(users)
+    with fallback():
+        _in_one_process()
+        if not connection.features.supports_over_clause:  # MongoDB
+            return users.count(), with_ranks(list(in_order[offset : offset + limit]))
+        # The count rides along with the page (COUNT(*) OVER ()), so the matches are read once.
+        page = list(in_order.annotate(total=Window(Count("pk")))[offset : offset + limit])
+        total = page[0].total if page else (users.count() if offset else 0)  # type: ignore[attr-defined]
+    return total, with_ranks(page)
+
+
+def _by_points(users: UserQuerySet) -> UserQuerySet:
+    # Ordered by `points + 0`: sorted like the board, but without the board's index, which
+    # PostgreSQL would otherwise walk hoping to meet matches early, all of it for a rare name.
+    # The matches come from the trigram index; sorting the first of them is cheap.
+    return users.order_by((F("points") + 0).desc(), "pk")
+
+
+def _in_one_process() -> None:
+    """PostgreSQL guesses that a LIKE keeps a tenth of the rows, and for that many it would
+    start parallel workers, which cost more than the few thousand rows a search reads (46 ms
+    against 6 ms for a sort of 1,300 matches). For the rest of the fallback's transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+def _walk_is_shorter(*, text: str, matches: int, wanted: int) -> bool:
+    """Whether walking the board to the ``wanted``-th match reads fewer rows than finding
+    every match: the walk reads about ``wanted`` x board / ``matches`` rows."""
+    if len(text) < 3:
+        # No trigram to look up: finding the matches scans the table, which reads rows in
+        # their order on disk, about three times as fast as the walk reads them.
+        return 3 * wanted <= matches
+    window = ranking.page(offset=0, limit=0)
+    return window is not None and wanted * window.total <= matches * matches
