@@ -6,7 +6,8 @@ restart and need not be rebuilt), never evicts a key, and frees big values in th
 
 ``make run`` (``manage.py serve``) runs it as a child that it watches and restarts. A command
 run on its own (``seed_users`` with nothing else running, the tests) starts it daemonized
-instead, under an exclusive lock, and every later process finds it through the socket.
+instead (``start_for_command``, called by ``manage.py`` and the test run, never by settings),
+under an exclusive lock, and every later process finds it through the socket.
 """
 
 from __future__ import annotations
@@ -94,6 +95,16 @@ def prepare(directory: Path) -> Path:
     """Make ``directory`` (private to this user) and return the socket's path."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return socket_path(directory)
+
+
+def start_for_command() -> None:
+    """Start the project's own Redis for a command run on its own (``manage.py``, the tests),
+    unless the settings name another Redis or `make run` supervises this one. Settings never
+    start it: importing them has no side effects."""
+    from django.conf import settings
+
+    if settings.USES_EMBEDDED_REDIS and os.environ.get("EMBEDDED_REDIS") != "supervised":
+        ensure_running(Path(settings.EMBEDDED_REDIS_DIR))
 
 
 def ensure_running(directory: Path) -> Path:

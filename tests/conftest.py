@@ -32,6 +32,12 @@ from users.profiles import profiles
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def embedded_redis_for_the_run() -> None:
+    """The test run's own Redis, unless REDIS_URL names one (settings start nothing)."""
+    embedded_redis.start_for_command()
+
+
 @pytest.fixture(autouse=True)
 def fresh_index(request: pytest.FixtureRequest) -> None:
     """Every test starts with an empty Redis and, if it uses the database (which starts empty

@@ -144,21 +144,20 @@ if IS_MONGODB:
 # - REDIS_SENTINELS ("host:port,host:port,..."): the primary that Sentinel names, followed
 #   through a failover without a restart (django-redis's SentinelClient, kombu's sentinel://);
 # - REDIS_URL: one server;
-# - neither: the project's own redis-server on var/redis.sock. `make run` supervises it (and
-#   says so with EMBEDDED_REDIS=supervised); a command run on its own starts it on first use.
+# - neither: the project's own redis-server on var/redis.sock. Settings only compute its
+#   address: `make run` supervises it (and tells its children so with
+#   EMBEDDED_REDIS=supervised), and a command run on its own starts it first (manage.py and
+#   the tests call embedded_redis.start_for_command).
 REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
 REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="leaderboard")
 REDIS_DB = env.int("REDIS_DB", default=0)
 REDIS_URL = env("REDIS_URL", default="")
 EMBEDDED_REDIS_DIR = Path(env("EMBEDDED_REDIS_DIR", default=str(VAR_DIR)))
+USES_EMBEDDED_REDIS = not REDIS_SENTINELS and not REDIS_URL
 if REDIS_SENTINELS:
     REDIS_URL = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_DB}"
-elif not REDIS_URL:
-    if env("EMBEDDED_REDIS", default="") == "supervised":
-        _socket = embedded_redis.prepare(EMBEDDED_REDIS_DIR)
-    else:
-        _socket = embedded_redis.ensure_running(EMBEDDED_REDIS_DIR)
-    REDIS_URL = f"unix://{_socket}?db=0"
+elif USES_EMBEDDED_REDIS:
+    REDIS_URL = f"unix://{embedded_redis.socket_path(EMBEDDED_REDIS_DIR)}?db=0"
 
 CACHES = {
     "default": {
