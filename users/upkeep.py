@@ -70,7 +70,7 @@ def leaderboard_sweep() -> ranking.Swept | ranking.Rebuilt:
             return leaderboard_rebuild()
         began = time.monotonic()
         rows = cleared = 0
-        ranges = pending_ranges()  # before the marks: a range's users are marked by it alone
+        ranges = pending_ranges()  # read after `began`, like the marks: see ranking/sweep.py
         for chunk in marked_entries():
             rows += len(chunk)
             if ranking.apply(redis, chunk):
@@ -120,7 +120,7 @@ def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
     """Sweep the index, then compare its fingerprint with the database's; rebuild it if they
     still differ after ``attempts`` comparisons.
 
-    Users changed within the repair margin are left out of both sides, since their index
+    Users changed within the check's margin are left out of both sides, since their index
     writes may still be on their way: the comparison holds while writes go on.
     """
     if isinstance(leaderboard_sweep(), ranking.Rebuilt):

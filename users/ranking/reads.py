@@ -154,12 +154,8 @@ def snapshot() -> list[tuple[Any, int]] | None:
     )
 
 
-_STATES = {
-    health.NO_INDEX: "missing",
-    health.DOUBTFUL: "catching up",
-    health.TRUSTED: "ready",
-    health.RETIRED: "missing",
-}
+# What /readyz says of an index reads may not use: missing, or else catching up.
+_MISSING = {health.NO_INDEX, health.RETIRED}
 
 
 def status() -> dict[str, Any]:
@@ -172,7 +168,13 @@ def status() -> dict[str, Any]:
         rows, oldest = redis.hmget(health.keys().backlog, "rows", "oldest")
         return {
             "redis": "ok",
-            "index": "ready" if wanted is None else _STATES[int(state)],
+            "index": (
+                "ready"
+                if wanted is None
+                else "missing"
+                if int(state) in _MISSING
+                else "catching up"
+            ),
             "pending": int(rows or 0),
             "oldest_pending_seconds": round(int(oldest) / 1000, 1) if oldest else None,
         }
