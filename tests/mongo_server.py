@@ -66,8 +66,10 @@ def secantus(directory: Path) -> Iterator[str]:
     executable = Path(sys.executable).with_name("secantusd-py")
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [executable, "--host", "127.0.0.1", "--port", str(port)]
-            + ["--storage-path", str(directory / "data"), "--log-level", "WARNING"],
+            [
+                *(executable, "--host", "127.0.0.1", "--port", str(port)),
+                *("--storage-path", directory / "data", "--log-level", "WARNING"),
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # so that stopping it stops whatever it started
