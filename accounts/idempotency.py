@@ -7,7 +7,9 @@ another request gets a 422. Only successful answers are kept, so a retry of a re
 (a 409, say) is tried again. Keys are kept for ``KEPT``, then purged by a periodic task.
 
 Exactly once holds while Redis is down, and between processes: a second request with the key
-waits on the first one's row (PostgreSQL) or its transaction (SQLite) and then replays it.
+waits on the first one's row (PostgreSQL) or its transaction (SQLite), or on a replica set
+retries its own transaction, which MongoDB aborts with a WriteConflict while the first is
+open, and then replays it.
 """
 
 from __future__ import annotations
