@@ -50,10 +50,14 @@ check-mongo: $(VENV)/.dev
 	$(MONGO_CHECK) $(PY) manage.py makemigrations --check --dry-run
 	$(MONGO_OFFLINE) $(PY) -m pytest -p no:cacheprovider -q tests/mongo
 
-## test-mongo: the whole suite against the MongoDB replica set at MONGODB_URL
+## test-mongo: the whole suite in MongoDB mode: against MONGODB_URL (a replica set) if set,
+## else against a SecantusDB server of its own, started on a free port and stopped afterwards
 test-mongo: $(VENV)/.dev
-	@test -n "$(MONGODB_URL)" || { echo "Set MONGODB_URL to a MongoDB replica set, e.g. MONGODB_URL=mongodb://127.0.0.1:27017/?replicaSet=rs0 (docker compose --profile mongo up mongo starts one)."; exit 2; }
+ifdef MONGODB_URL
 	DATABASE_URL="$(MONGODB_URL)" $(PY) -m pytest $(PYTEST_ARGS)
+else
+	$(PY) tests/mongo_server.py -- $(PY) -m pytest $(PYTEST_ARGS)
+endif
 
 ## lint: ruff, mypy, and hadolint on the Dockerfile
 lint: $(VENV)/.dev

@@ -7,7 +7,9 @@ another request gets a 422. Only successful answers are kept, so a retry of a re
 (a 409, say) is tried again. Keys are kept for ``KEPT``, then purged by a periodic task.
 
 Exactly once holds while Redis is down, and between processes: a second request with the key
-waits on the first one's row (PostgreSQL) or its transaction (SQLite) and then replays it.
+waits on the first one's row (PostgreSQL) or its transaction (SQLite), or on a replica set
+retries its own transaction, which MongoDB aborts with a WriteConflict while the first is
+open, and then replays it.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leaderboard.api import raw_body
-from leaderboard.transactions import atomic
+from leaderboard.transactions import atomic, retried
 
 from .models import IdempotentRequest
 
@@ -57,23 +59,50 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
     fingerprint = hashlib.sha256(
         b"\n".join([str(request.method).encode(), request.path.encode(), raw_body(request)])
     ).hexdigest()
-    with atomic():
-        IdempotentRequest.objects.filter(
-            account=account, key=key, created_at__lt=timezone.now() - KEPT
-        ).delete()
-        try:
-            with atomic():
+    try:
+        return _first(account, key, fingerprint, write)
+    except _Taken:
+        # The key was claimed meanwhile, and that claim has committed (a concurrent one waits
+        # for it: on its row on PostgreSQL, its transaction on SQLite, or by retrying a
+        # WriteConflict on MongoDB). The exception left this request's transaction first:
+        # MongoDB aborts a transaction on any write error, so nothing more may be read in it.
+        return _replay(account, key, fingerprint)
+
+
+class _Taken(Exception):
+    """The key's row exists: its transaction, aborted, is left before anything else is read."""
+
+
+class _Refused(Exception):
+    """Rolls back the claim of a write that was refused, so that the key stays free for a
+    retry (``transaction.set_rollback`` knows only Django's own atomic, not MongoDB's)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+@retried
+def _first(account: Any, key: str, fingerprint: str, write: Callable[[], Response]) -> Response:
+    """``write()``, its answer saved in the same transaction under the key; ``_Taken`` if
+    the key is taken."""
+    try:
+        with atomic():
+            IdempotentRequest.objects.filter(
+                account=account, key=key, created_at__lt=timezone.now() - KEPT
+            ).delete()
+            try:
                 claim = IdempotentRequest.objects.create(
                     account=account, key=key, fingerprint=fingerprint, status=0, body={}
                 )
-        except IntegrityError:  # already answered (or being answered: this waited for it)
-            return _replay(account, key, fingerprint)
-        response = write()
-        if not status.is_success(response.status_code):
-            transaction.set_rollback(True)  # a refused write leaves the key free for a retry
-            return response
-        claim.status, claim.body = response.status_code, response.data
-        claim.save(update_fields=["status", "body"])
+            except IntegrityError:
+                raise _Taken from None
+            response = write()
+            if not status.is_success(response.status_code):
+                raise _Refused(response)
+            claim.status, claim.body = response.status_code, response.data
+            claim.save(update_fields=["status", "body"])
+    except _Refused as refused:
+        return refused.response
     return response
 
 

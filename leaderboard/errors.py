@@ -15,14 +15,19 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api import Degraded, ServiceUnavailable
 from .timelimit import QueryTimedOut
+from .transactions import is_transient
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler; a lost database connection, or a fallback read past its time limit, is
-    a 503 to retry, not a 500."""
+    """DRF's handler; a lost database connection, a fallback read past its time limit, or a
+    MongoDB transaction that concurrent writes kept aborting, is a 503 to retry, not a 500."""
     if isinstance(exc, QueryTimedOut):
         exc = Degraded()
-    elif isinstance(exc, OperationalError | InterfaceError) or _is_database_down(exc):
+    elif (
+        isinstance(exc, OperationalError | InterfaceError)
+        or _is_database_down(exc)
+        or is_transient(exc)  # still aborted by concurrent writes after the retries
+    ):
         exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:

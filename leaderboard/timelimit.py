@@ -46,5 +46,17 @@ def time_limit(seconds: float) -> Iterator[None]:
             raise
         finally:
             raw.set_progress_handler(None, 0)
-    else:  # MongoDB: reads there are bounded by the server's own settings
-        yield
+    else:  # MongoDB: pymongo's client-side timeout, which also sends maxTimeMS
+        import pymongo
+
+        try:
+            with pymongo.timeout(seconds):
+                yield
+        except Exception as exc:
+            # The backend raises pymongo's error as it is, or as a DatabaseError's cause.
+            if any(
+                isinstance(e, pymongo.errors.PyMongoError) and e.timeout
+                for e in (exc, exc.__cause__)
+            ):
+                raise QueryTimedOut from exc
+            raise

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from bson import ObjectId
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
@@ -25,6 +27,7 @@ from rest_framework.test import APIClient
 from accounts.authentication import HashedTokenAuthentication
 from accounts.services import token_issue
 from leaderboard import embedded_redis
+from leaderboard.api import public_id
 from users import ranking
 from users.models import User
 from users.profiles import profiles
@@ -134,6 +137,17 @@ def wait_until_well_inside_a_slot(margin: float = 10) -> None:
         time.sleep(left + 1)
 
 
+def wire_id(pk: Any) -> int | str:
+    """A primary key as the API writes it: an int on SQL databases, a string on MongoDB."""
+    return public_id(pk)
+
+
+def absent_id() -> str:
+    """An id, as a client would send it, that no user (nor any row) has, and that is
+    well-formed for the backend: an integer on SQL databases, an ObjectId on MongoDB."""
+    return str(ObjectId()) if connection.vendor == "mongodb" else str(2**62)
+
+
 def free_port() -> int:
     """A loopback port nothing listens on, for a server a test starts itself."""
     with socket.socket() as probe:
@@ -147,6 +161,9 @@ def subprocess_env() -> dict[str, str]:
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{db['NAME']}"
+    elif connection.vendor == "mongodb":  # HOST is the whole connection string
+        parts = urlsplit(db["HOST"])
+        url = urlunsplit(parts._replace(path=f"/{db['NAME']}"))
     else:
         host = db["HOST"] or "127.0.0.1"
         auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")

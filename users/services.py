@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
-from leaderboard.transactions import atomic
+from leaderboard.transactions import atomic, retried
 
 from . import ranking
 from .indexing import index_on_commit
@@ -64,6 +64,7 @@ def _index_after_commit(pk: Any) -> RankedUser:
     return RankedUser(pk, name, age, address, points, rank)
 
 
+@retried
 def user_create(*, name: str, age: int, address: str = "") -> RankedUser:
     user = User(name=name, age=age, address=address)
     user.full_clean()
@@ -73,6 +74,7 @@ def user_create(*, name: str, age: int, address: str = "") -> RankedUser:
     return with_ranks([user])[0]
 
 
+@retried
 def users_bulk_create(users: list[User], *, batch_size: int = 1000) -> list[User]:
     """Insert many unsaved users at once (factories, tests) and add them to the index.
 
@@ -85,6 +87,7 @@ def users_bulk_create(users: list[User], *, batch_size: int = 1000) -> list[User
     return created
 
 
+@retried
 def user_update(*, user_id: Any, **fields: Any) -> RankedUser:
     """Change name, age and/or address. Points are not changed here."""
     allowed = {"name", "age", "address"}
@@ -103,6 +106,7 @@ def user_update(*, user_id: Any, **fields: Any) -> RankedUser:
         return _index_after_commit(pk)
 
 
+@retried
 def points_change(*, user_id: Any, delta: int) -> RankedUser:
     """Add ``delta`` (negative to take away) to a user's points in one conditional UPDATE.
 
@@ -121,6 +125,7 @@ def points_change(*, user_id: Any, delta: int) -> RankedUser:
         return _index_after_commit(pk)
 
 
+@retried
 def user_delete(*, user_id: Any) -> None:
     """Soft delete: the row stays for the winners history; the user leaves every list."""
     pk = user_pk(user_id)
@@ -134,6 +139,7 @@ def user_delete(*, user_id: Any) -> None:
         _index_after_commit(pk)
 
 
+@retried
 def user_restore(*, user_id: Any) -> RankedUser:
     """Bring a soft-deleted user back, with the points they had."""
     pk = user_pk(user_id)

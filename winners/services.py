@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import IntegrityError
 from django.utils import timezone
 
-from leaderboard.transactions import atomic
+from leaderboard.transactions import atomic, retried
 from users.models import User
 
 from .models import Winner
@@ -73,6 +73,7 @@ def slot_start(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
 
 
+@retried  # a second scheduler's insert of the slot, still open, aborts this one on MongoDB
 def winner_declare(*, at: datetime, now: datetime | None = None) -> Decision:
     """Look at the board now and store a winner for the slot of ``at`` (when the tick was
     scheduled) if exactly one user has the highest points. At most one winner per slot,

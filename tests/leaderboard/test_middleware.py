@@ -7,7 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
+from tests.conftest import absent_id
 from users.factories import UserFactory
+from users.models import User
 from users.services import points_change
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,7 +62,8 @@ def test_an_etag_sent_back_gets_a_304_without_a_body(kept, api):
 
 
 def test_errors_are_never_kept(kept, api):
-    assert api.get("/api/users/999999/").status_code == 404
-    user = UserFactory(pk=999999, name="Late", points=1)
+    absent = absent_id()
+    assert api.get(f"/api/users/{absent}/").status_code == 404
+    user = UserFactory(pk=User._meta.pk.to_python(absent), name="Late", points=1)
 
     assert api.get(f"/api/users/{user.pk}/").json()["name"] == "Late"

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.conftest import absent_id, wire_id
 from users.models import User
 from users.services import users_bulk_create
 from users.upkeep import leaderboard_rebuild
@@ -15,12 +16,13 @@ BOARD = [("a", 9), ("b", 8), ("c", 8), ("d", 8), ("e", 6), ("f", 5), ("g", 5), (
 #         rank 1    2         2         2         5         6         6         8
 
 
-def make_board() -> dict[str, int]:
+def make_board() -> dict[str, int | str]:
+    """The board above; each user's id as the API writes it."""
     users = users_bulk_create([User(name=name, age=30, points=p) for name, p in BOARD])
-    return {user.name: user.pk for user in users}
+    return {user.name: wire_id(user.pk) for user in users}
 
 
-def around(client: APIClient, user_id: int, **params: int) -> dict:
+def around(client: APIClient, user_id: int | str, **params: int) -> dict:
     response = client.get(f"/api/users/{user_id}/around/", params)
     assert response.status_code == 200, response.content
     return response.json()
@@ -95,7 +97,7 @@ def test_an_unknown_or_deleted_user_is_404(writer, api):
     ids = make_board()
     writer.delete(f"/api/users/{ids['c']}/")
 
-    for user_id in (ids["c"], 10**9, "nope"):
+    for user_id in (ids["c"], absent_id(), "nope"):
         response = api.get(f"/api/users/{user_id}/around/")
         assert response.status_code == 404
         assert response.json() == {"detail": "No such user."}

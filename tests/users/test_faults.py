@@ -16,7 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
 from accounts.services import token_issue
-from tests.conftest import ROOT, assert_index_matches_db, free_port, live_key, subprocess_env
+from tests.conftest import (
+    ROOT,
+    assert_index_matches_db,
+    free_port,
+    live_key,
+    subprocess_env,
+    wire_id,
+)
 from users.factories import UserFactory
 from users.models import User
 from users.upkeep import leaderboard_rebuild, leaderboard_sweep
@@ -48,7 +55,8 @@ def test_a_process_that_missed_a_write_and_exited_is_repaired(disposable_redis, 
             "manage.py",
             "shell",
             "-c",
-            f"from users.services import points_change;points_change(user_id={bob.pk}, delta=1000)",
+            "from users.services import points_change;"
+            f"points_change(user_id={wire_id(bob.pk)!r}, delta=1000)",
         ],
         cwd=ROOT,
         # Redis blinks for this process: its index write misses, and then it exits.
@@ -214,7 +222,8 @@ def test_the_grouped_views_fallback_is_computed_once_per_reuse_window(
         again = api.get("/api/users/grouped-by-score/?limit=2").json()
 
     assert again == first
-    assert any("GROUP BY" in query["sql"] for query in first_time.captured_queries)
+    grouping = ["$group"] if connection.vendor == "mongodb" else ["GROUP BY", "DISTINCT"]
+    assert any(grouping[0] in query["sql"] for query in first_time.captured_queries)
     # Only the users of the two groups are read again (PostgreSQL adds its time-limit SETs).
-    assert not any("GROUP BY" in query["sql"] for query in again_time.captured_queries)
-    assert not any("DISTINCT" in query["sql"] for query in again_time.captured_queries)
+    for word in grouping:
+        assert not any(word in query["sql"] for query in again_time.captured_queries)

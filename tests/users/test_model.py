@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_index_matches_db
+from tests.conftest import assert_index_matches_db, wire_id
 from users import ranking, services
 from users.models import User
 from users.upkeep import leaderboard_rebuild, leaderboard_sweep
@@ -32,20 +32,21 @@ class Leaderboard(RuleBasedStateMachine):
         User.objects.all().delete()
         get_redis_connection("default").flushdb()
         ranking.rebuild([], backlog=list)
-        self.points: dict[int, int] = {}
-        self.ages: dict[int, int] = {}
-        self.live: set[int] = set()
+        self.points: dict[int | str, int] = {}
+        self.ages: dict[int | str, int] = {}
+        self.live: set[int | str] = set()
         self.api = APIClient()
 
     @rule(target=users, age=st.integers(0, 150))
-    def create(self, age: int) -> int:
+    def create(self, age: int) -> int | str:
         user = services.user_create(name="someone", age=age)
-        self.points[user.id], self.ages[user.id] = 0, age
-        self.live.add(user.id)
-        return user.id
+        pk = wire_id(user.id)  # as the API writes it; on MongoDB its hex sorts like the ObjectId
+        self.points[pk], self.ages[pk] = 0, age
+        self.live.add(pk)
+        return pk
 
     @rule(user=users, delta=st.integers(-5, 5).filter(bool), missed=st.booleans())
-    def change(self, user: int, delta: int, missed: bool) -> None:
+    def change(self, user: int | str, delta: int, missed: bool) -> None:
         try:
             with override_settings(CACHES=UNREACHABLE) if missed else _nothing():
                 services.points_change(user_id=user, delta=delta)
@@ -75,7 +76,7 @@ class Leaderboard(RuleBasedStateMachine):
         self.live.add(user)
 
     @rule(user=users, age=st.integers(0, 150))
-    def edit_age(self, user: int, age: int) -> None:
+    def edit_age(self, user: int | str, age: int) -> None:
         try:
             services.user_update(user_id=user, age=age)
         except User.DoesNotExist:
@@ -95,7 +96,7 @@ class Leaderboard(RuleBasedStateMachine):
         assert [u["rank"] for u in board] == [
             1 + sum(self.points[o] > self.points[pk] for o in self.live) for pk in order
         ]
-        groups: defaultdict[int, list[int]] = defaultdict(list)
+        groups: defaultdict[int, list[int | str]] = defaultdict(list)
         for pk in order:
             groups[self.points[pk]].append(pk)
         answer = self.api.get("/api/users/grouped-by-score/?limit=500&users_per_group=3").json()

@@ -73,6 +73,28 @@ def test_sixteen_threads_on_one_user_lose_no_update():
     assert_index_matches_db()
 
 
+def test_sixteen_threads_times_fifty_increments_on_one_user_give_the_exact_sum():
+    # On MongoDB each of these is a transaction that a concurrent one aborts with a
+    # WriteConflict; the service runs it again (leaderboard/transactions.py), and no client
+    # sees an error.
+    user = UserFactory(points=0)
+    key = token_issue(username="load")
+
+    def work(i: int) -> list[int]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return [
+            client.post(f"/api/users/{user.pk}/increment/", format="json").status_code
+            for _ in range(50)
+        ]
+
+    statuses = in_threads(16, work)
+
+    assert {s for thread in statuses for s in thread} == {200}
+    assert User.objects.get(pk=user.pk).points == 16 * 50
+    assert_index_matches_db()
+
+
 def test_concurrent_decrements_never_pass_zero():
     user = UserFactory(points=50)
 

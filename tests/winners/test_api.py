@@ -1,7 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 
+from tests.conftest import absent_id, wire_id
 from users.factories import UserFactory
 from winners.factories import WinnerFactory
 from winners.services import winner_declare
@@ -21,10 +23,10 @@ def test_winners_are_listed_newest_first_in_the_contract_shape(api):
     body = api.get("/api/winners/").json()
 
     assert body["count"] == 3
-    assert [w["user"]["id"] for w in body["results"]] == [u.pk for u in reversed(users)]
+    assert [w["user"]["id"] for w in body["results"]] == [wire_id(u.pk) for u in reversed(users)]
     newest = body["results"][0]
     assert set(newest) == {"id", "user", "points", "slot", "won_at"}
-    assert newest["user"] == {"id": users[2].pk, "name": users[2].name}
+    assert newest["user"] == {"id": wire_id(users[2].pk), "name": users[2].name}
     assert newest["points"] == 102
     assert datetime.fromisoformat(newest["won_at"]) == START + timedelta(minutes=10)
     assert datetime.fromisoformat(newest["slot"]) == START + timedelta(minutes=10)
@@ -64,8 +66,9 @@ def test_winners_filter_by_user(api):
     mine = api.get(f"/api/winners/?user={ada.pk}").json()
 
     assert mine["count"] == 2
-    assert {w["user"]["id"] for w in mine["results"]} == {ada.pk}
-    assert api.get("/api/winners/?user=999999").json()["count"] == 0
+    assert {w["user"]["id"] for w in mine["results"]} == {wire_id(ada.pk)}
+    assert api.get(f"/api/winners/?user={absent_id()}").json()["count"] == 0
     refused = api.get("/api/winners/?user=abc")
     assert refused.status_code == 400
-    assert refused.json() == {"user": ["user must be a user's id: a whole number."]}
+    shape = "24 hexadecimal digits" if settings.IS_MONGODB else "a whole number"
+    assert refused.json() == {"user": [f"user must be a user's id: {shape}."]}

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
 from leaderboard.celery import app
+from leaderboard.transactions import atomic
 from tests.conftest import ROOT, subprocess_env, wait_until_well_inside_a_slot
 from users.factories import UserFactory
 from winners.models import Winner
@@ -175,8 +175,9 @@ def test_a_worker_killed_mid_task_neither_loses_nor_duplicates_the_slot():
         stderr=subprocess.DEVNULL,
     )
     try:
-        with contextlib.suppress(_RollBack), transaction.atomic():
-            # Hold the slot in an open transaction: the task's INSERT waits on it.
+        with contextlib.suppress(_RollBack), atomic():
+            # Hold the slot in an open transaction: the task's INSERT waits on it (on MongoDB,
+            # it is aborted by a WriteConflict, and retried).
             Winner.objects.create(user=top, points=0, won_at=at, slot=slot_start(at))
             declare_winner.apply_async(queue=queue)  # like beat: stamped when sent
             killed = running_task_pid(queue)

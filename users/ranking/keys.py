@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bson import ObjectId
+
 # Members sort like creation order: integer ids are written in base 64 with an alphabet in
 # ASCII order, so that comparing members compares ids. Six characters (ids below 64**6, about
 # 69 billion) fit Redis's 8-byte allocation, where twelve decimal digits take 16: 8 bytes a
@@ -43,15 +45,15 @@ def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def pk_of(value: bytes | str) -> int | str:
-    """The id a member stands for: an int, or the ObjectId's hex string."""
+def pk_of(value: bytes | str) -> int | ObjectId:
+    """The id a member stands for, as the ORM has it: an int, or an ObjectId (MongoDB)."""
     name = text(value)
     if len(name) == _WIDTH:
         return (
             (_PAIR_VALUE[name[:2]] << 24) | (_PAIR_VALUE[name[2:4]] << 12) | _PAIR_VALUE[name[4:]]
         )
     if len(name) == 24:  # an ObjectId
-        return name
+        return ObjectId(name)
     number = 0
     for char in name.removeprefix(_LARGE):
         number = number * 64 + _VALUE[char]

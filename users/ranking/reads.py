@@ -19,7 +19,7 @@ class Placed:
     """A user's place on the board. ``version`` is the user's version the index holds, which
     says whether a copy of their profile is current."""
 
-    pk: int | str
+    pk: Any  # the ORM's: an int, or an ObjectId on MongoDB
     points: int
     rank: int
     version: int
@@ -185,7 +185,7 @@ def status() -> dict[str, Any]:
     return answer
 
 
-def scan(*, chunk: int = 10_000) -> Iterator[list[tuple[int | str, int]]]:
+def scan(*, chunk: int = 10_000) -> Iterator[list[tuple[Any, int]]]:
     """Every (id, points) on the live board, in board order, a chunk at a time (for checks
     that compare the whole board; each chunk is one O(log N + chunk) read)."""
     redis = health.client()

@@ -9,6 +9,6 @@ sql = import_module("users.migrations.0008_sweep_every_second")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("users", "0003_index_knows_what_it_holds"), ("django_celery_beat", "0001_initial")]
+    dependencies = [("users", "0004_index_knows_what_it_holds"), ("django_celery_beat", "0001_initial")]
 
     operations = [migrations.RunPython(sql.forwards, sql.backwards)]

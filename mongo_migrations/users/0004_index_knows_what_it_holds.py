@@ -13,7 +13,7 @@ sql = import_module("users.migrations.0007_index_knows_what_it_holds")
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0002_schedule_index_upkeep'),
+        ('users', '0003_validator'),
     ]
 
     operations = [
