@@ -184,27 +184,33 @@ def database_url() -> str:
 @pytest.fixture
 def fresh_database(tmp_path: Path) -> Iterator[Any]:
     """Make empty databases beside the test database, of the same kind (an SQLite file, or a
-    database on the same PostgreSQL server): ``fresh_database()`` returns a new one's URL.
-    They are dropped afterwards."""
+    database on the same PostgreSQL or MongoDB server): ``fresh_database()`` returns a new
+    one's URL. They are dropped afterwards."""
     made: list[str] = []
+    base = urlsplit(database_url())
 
     def make() -> str:
         name = f"lb_fresh_{os.getpid()}_{len(made)}"
+        made.append(name)
         if connection.vendor == "sqlite":
-            url = f"sqlite:///{tmp_path / name}.sqlite3"
-        else:
+            return f"sqlite:///{tmp_path / name}.sqlite3"
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
                 cursor.execute(f'CREATE DATABASE "{name}"')
-            url = database_url().rsplit("/", 1)[0] + f"/{name}"
-        made.append(name)
-        return url
+        return urlunsplit(base._replace(path=f"/{name}"))  # MongoDB makes it on first write
 
     yield make
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for name in made:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    elif connection.vendor == "mongodb":
+        import pymongo
+
+        with pymongo.MongoClient(database_url()) as client:
+            for name in made:
+                client.drop_database(name)
 
 
 def manage(

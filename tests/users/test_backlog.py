@@ -20,7 +20,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from tests.agreement import differences
-from tests.conftest import ROOT, database_url, subprocess_env
+from tests.conftest import ROOT, database_url, subprocess_env, wire_id
 from users import ranking
 from users.factories import UserFactory
 from users.models import User
@@ -34,7 +34,10 @@ LOCK_HELD_SECONDS = 15
 
 
 def increment_in_a_process(pk: object, by: int, **env: str) -> subprocess.Popen[str]:
-    code = f"from users.services import points_change\npoints_change(user_id={pk!r}, delta={by})"
+    user_id = str(wire_id(pk))
+    code = (
+        f"from users.services import points_change\npoints_change(user_id={user_id!r}, delta={by})"
+    )
     return subprocess.Popen(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
         cwd=ROOT,
@@ -63,7 +66,7 @@ def assert_reads_equal_the_database() -> None:
     assert differences() == []
     leader = APIClient().get("/api/users/?limit=1").json()["results"][0]
     # The winner job reads the database's leader: the board shows the same one.
-    assert leader["id"] == User.objects.alive().in_leaderboard_order()[0].pk
+    assert leader["id"] == wire_id(User.objects.alive().in_leaderboard_order()[0].pk)
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL")

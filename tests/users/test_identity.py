@@ -101,17 +101,35 @@ def test_flush_retires_the_index_so_no_process_reads_the_old_board(api):
 def _dump(url: str, into: Path) -> None:
     if connection.vendor == "sqlite":
         shutil.copyfile(url.removeprefix("sqlite:///"), into)
-    else:
+    elif connection.vendor == "postgresql":
         subprocess.run(["pg_dump", "-Fc", "-f", str(into), url], check=True, timeout=60)
+    else:  # MongoDB: every document of every collection, in BSON
+        import bson
+        import pymongo
+
+        with pymongo.MongoClient(url) as client:
+            database = client.get_default_database()
+            dump = {name: list(database[name].find()) for name in database.list_collection_names()}
+        into.write_bytes(bson.encode({"collections": dump}))
 
 
 def _restore(url: str, dump: Path) -> None:
     if connection.vendor == "sqlite":
         shutil.copyfile(dump, url.removeprefix("sqlite:///"))
-    else:
+    elif connection.vendor == "postgresql":
         subprocess.run(
             ["pg_restore", "--clean", "--if-exists", "-d", url, str(dump)], check=True, timeout=60
         )
+    else:
+        import bson
+        import pymongo
+
+        with pymongo.MongoClient(url) as client:
+            database = client.get_default_database()
+            for name, documents in bson.decode(dump.read_bytes())["collections"].items():
+                database[name].delete_many({})
+                if documents:
+                    database[name].insert_many(documents)
 
 
 def test_a_database_restored_from_an_older_dump_gets_an_index_of_its_own(fresh_database, tmp_path):
