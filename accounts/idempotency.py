@@ -1,10 +1,11 @@
 """Writes that a client can safely retry: ``Idempotency-Key``.
 
 The first answer to a write sent with a key is saved, per account and key, in the same
-database transaction as the write itself: a retry of it (the same method, path and body) gets
-that answer again, with ``Idempotent-Replayed: true``, and changes nothing; the same key with
-another request gets a 422. Only successful answers are kept, so a retry of a refused write
-(a 409, say) is tried again. Keys are kept for ``KEPT``, then purged by a periodic task.
+database transaction as the write itself: a retry of it (the same method, path and body,
+compared as parsed JSON) gets that answer again, with ``Idempotent-Replayed: true``, and
+changes nothing; the same key with another request gets a 422. Only successful answers are
+kept, so a retry of a refused write (a 409, say) is tried again. Keys are kept for ``KEPT``,
+then purged by a periodic task.
 
 Exactly once holds while Redis is down, and between processes: a second request with the key
 waits on the first one's row (PostgreSQL) or its transaction (SQLite) and then replays it.
@@ -18,13 +19,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from leaderboard.api import raw_body
+from leaderboard.http.bodies import raw_body
 from leaderboard.transactions import atomic
 
 from .models import IdempotentRequest
@@ -55,7 +57,7 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
     account = request.user
     assert account.is_authenticated  # writes need an account (ReadOnlyOrWriter)
     fingerprint = hashlib.sha256(
-        b"\n".join([str(request.method).encode(), request.path.encode(), raw_body(request)])
+        b"\n".join([str(request.method).encode(), request.path.encode(), _canonical(request)])
     ).hexdigest()
     with atomic():
         IdempotentRequest.objects.filter(
@@ -75,6 +77,17 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
         claim.status, claim.body = response.status_code, response.data
         claim.save(update_fields=["status", "body"])
     return response
+
+
+def _canonical(request: Request) -> bytes:
+    """The body as canonical JSON (keys sorted, no spaces): a retry that spaces or orders
+    its JSON differently is the same request. A body that is not JSON is taken as sent (the
+    write refuses it anyway)."""
+    body = raw_body(request)
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
+    except (orjson.JSONDecodeError, RecursionError):
+        return body
 
 
 def _replay(account: Any, key: str, fingerprint: str) -> Response:
