@@ -14,12 +14,13 @@ from rest_framework.response import Response
 
 from accounts import idempotency
 from accounts.idempotency import idempotent
-from leaderboard.api import LimitOffsetPagination
+from leaderboard.api import ID_PATTERN, LimitOffsetPagination
+from leaderboard.http import identity
+from leaderboard.http.limits import MAX_GROUPED_USERS
 
 from . import selectors, services
 from .models import User
 from .serializers import (
-    MAX_GROUPED_USERS,
     AroundQuerySerializer,
     AroundSerializer,
     BoardQuerySerializer,
@@ -77,6 +78,7 @@ class UserNotFound(exceptions.NotFound):
 )
 class UserViewSet(viewsets.GenericViewSet[User]):
     serializer_class = UserSerializer
+    lookup_value_regex = ID_PATTERN
     queryset = User.objects.none()  # every read goes through the selectors
     paginator: LimitOffsetPagination
 
@@ -168,7 +170,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         description=(
             "Counts and average ages are exact at the moment of the request. At most "
             f"{MAX_GROUPED_USERS:,} users in all: `limit` × `users_per_group` above that is a "
-            "400."
+            "400. That keeps every answer under 1 MB, whatever the names are made of."
         ),
         parameters=[GroupsQuerySerializer],
         responses={200: ScoreGroupSerializer(many=True)},
@@ -225,8 +227,8 @@ def _query(request: Request) -> dict[str, str]:
 
 def _cacheable(request: Request, response: Response) -> Response:
     """Anonymous reads of the board may be kept briefly by this process, a browser or a CDN;
-    each carries an ETag, so a repeat costs a 304 (leaderboard.middleware)."""
-    if not request.user.is_authenticated:
+    each carries an ETag, so a repeat costs a 304 (leaderboard.http.cache)."""
+    if identity.is_anonymous(request):
         response["Cache-Control"] = f"public, max-age={settings.LEADERBOARD_PUBLIC_CACHE_SECONDS}"
     return response
 

@@ -28,7 +28,8 @@ def test_anonymous_reads_over_the_rate_get_429_with_retry_after(rates, api):
     refused = api.get("/api/users/")
 
     assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
+    # The window is counted in tenths: the oldest request leaves it within 66 seconds.
+    assert 0 < int(refused["Retry-After"]) <= 66
     assert "Try again in" in refused.json()["detail"]
 
 
