@@ -79,7 +79,7 @@ class WindowCounter:
         # Report at a new bucket (the window moved: the total known may have dropped), every
         # SYNC_EVERY requests, and at every request once the client nears its limit.
         if last != bucket or unreported + 1 >= SYNC_EVERY or reported + unreported >= limit * 0.8:
-            totals = self._report(key, bucket, unreported, width)
+            totals = self._report(key, bucket, last, unreported, width)
             if totals is None:  # Redis is away: let it through
                 return None
             with self._lock:
@@ -101,14 +101,17 @@ class WindowCounter:
         return duration
 
     @staticmethod
-    def _report(key: str, bucket: int, requests: int, width: float) -> list[int] | None:
-        """Add ``requests`` to ``bucket``; the counts of the window's buckets, oldest first."""
+    def _report(
+        key: str, bucket: int, last: int, requests: int, width: float
+    ) -> list[int] | None:
+        """Add ``requests`` to bucket ``last`` (where they were let in: a new bucket always
+        reports first); the counts of the buckets of ``bucket``'s window, oldest first."""
         keys = [f"throttle:{key}:{b}" for b in range(bucket - BUCKETS, bucket + 1)]
         try:
             pipe = get_redis_connection("default").pipeline(transaction=False)
-            if requests:
-                pipe.incrby(keys[-1], requests)
-                pipe.expire(keys[-1], int(width * (BUCKETS + 2)) + 1)
+            if requests and last >= bucket - BUCKETS:
+                pipe.incrby(f"throttle:{key}:{last}", requests)
+                pipe.expire(f"throttle:{key}:{last}", int(width * (BUCKETS + 2)) + 1)
             pipe.mget(keys)
             *_, counts = pipe.execute()
         except RedisError as exc:
