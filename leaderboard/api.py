@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -149,8 +150,13 @@ def public_id(pk: Any) -> int | str:
 
 
 IS_MONGODB: bool = settings.IS_MONGODB
-# What an id in a path looks like (the routers' lookup): anything else is the API's 404.
-ID_PATTERN = "[0-9a-f]{24}" if IS_MONGODB else "[0-9]{1,19}"
+# What an id in a path looks like: ASCII digits (or an ObjectId's hex), since Python's int()
+# would also read Arabic-Indic "10" as 10. Anything else names no user: a 404.
+ID_PATTERN = re.compile("[0-9a-f]{24}" if IS_MONGODB else "[0-9]{1,19}")
+
+
+def is_id(text: str) -> bool:
+    return ID_PATTERN.fullmatch(text) is not None
 
 
 @extend_schema_field(OpenApiTypes.STR if IS_MONGODB else OpenApiTypes.INT)

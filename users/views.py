@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts import idempotency
 from accounts.idempotency import idempotent
-from leaderboard.api import ID_PATTERN, LimitOffsetPagination
+from leaderboard.api import LimitOffsetPagination, is_id
 from leaderboard.http import identity
 from leaderboard.http.limits import MAX_GROUPED_USERS
 
@@ -78,9 +78,13 @@ class UserNotFound(exceptions.NotFound):
 )
 class UserViewSet(viewsets.GenericViewSet[User]):
     serializer_class = UserSerializer
-    lookup_value_regex = ID_PATTERN
     queryset = User.objects.none()  # every read goes through the selectors
     paginator: LimitOffsetPagination
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if "pk" in kwargs and not is_id(kwargs["pk"]):
+            raise UserNotFound
 
     def list(self, request: Request) -> Response:
         query = _valid(BoardQuerySerializer, _query(request))

@@ -101,9 +101,7 @@ class WindowCounter:
         return duration
 
     @staticmethod
-    def _report(
-        key: str, bucket: int, last: int, requests: int, width: float
-    ) -> list[int] | None:
+    def _report(key: str, bucket: int, last: int, requests: int, width: float) -> list[int] | None:
         """Add ``requests`` to bucket ``last`` (where they were let in: a new bucket always
         reports first); the counts of the buckets of ``bucket``'s window, oldest first."""
         keys = [f"throttle:{key}:{b}" for b in range(bucket - BUCKETS, bucket + 1)]

@@ -118,4 +118,4 @@ def test_ids_in_paths_are_ascii_digits_only(api, path):
     response = api.get(path)
 
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "No such user."}
