@@ -47,8 +47,25 @@ class KeyReused(exceptions.APIException):
     default_code = "idempotency_key_reused"
 
 
-def idempotent(request: Request, write: Callable[[], Response]) -> Response:
-    """``write()``, at most once per ``Idempotency-Key`` of the request's account."""
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This Idempotency-Key's request was done before, and what it made has been deleted "
+        "since. Use a new key to make it again."
+    )
+    default_code = "idempotency_key_gone"
+
+
+def idempotent(
+    request: Request,
+    write: Callable[[], Response],
+    *,
+    still_there: Callable[[Any], bool] | None = None,
+) -> Response:
+    """``write()``, at most once per ``Idempotency-Key`` of the request's account.
+
+    ``still_there(body)`` says whether what a first answer names still exists: a replay of
+    a create whose user was deleted since is a 410, not a 201 naming an id that is a 404."""
     key = request.headers.get(HEADER)
     if key is None:
         return write()
@@ -69,7 +86,7 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
                     account=account, key=key, fingerprint=fingerprint, status=0, body={}
                 )
         except IntegrityError:  # already answered (or being answered: this waited for it)
-            return _replay(account, key, fingerprint)
+            return _replay(account, key, fingerprint, still_there)
         response = write()
         if not status.is_success(response.status_code):
             transaction.set_rollback(True)  # a refused write leaves the key free for a retry
@@ -90,10 +107,14 @@ def _canonical(request: Request) -> bytes:
         return body
 
 
-def _replay(account: Any, key: str, fingerprint: str) -> Response:
+def _replay(
+    account: Any, key: str, fingerprint: str, still_there: Callable[[Any], bool] | None
+) -> Response:
     kept = IdempotentRequest.objects.get(account=account, key=key)
     if kept.fingerprint != fingerprint:
         raise KeyReused
+    if still_there is not None and not still_there(kept.body):
+        raise Gone
     return Response(kept.body, status=kept.status, headers={"Idempotent-Replayed": "true"})
 
 

@@ -73,6 +73,8 @@ class AutoSchema(openapi.AutoSchema):
             errors["413"] = bodies.TOO_LARGE
             errors["415"] = "The body is not JSON (Content-Type: application/json)."
         errors["414"] = bodies.URL_TOO_LONG
+        if action == "create":
+            errors["410"] = "This Idempotency-Key's create was done before; its user is deleted."
         if action in {"create", "increment", "decrement"}:
             errors["422"] = "This Idempotency-Key came before with a different request."
         errors["429"] = "Too many requests from this address or account: see Retry-After."

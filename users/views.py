@@ -104,7 +104,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
             user = services.user_create(**_valid(UserInputSerializer, request.data))
             return Response(user_json(user), status=status.HTTP_201_CREATED)
 
-        return idempotent(request, create)
+        return idempotent(request, create, still_there=_user_exists)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         with _user_not_found():
@@ -235,6 +235,15 @@ def _cacheable(request: Request, response: Response) -> Response:
     if identity.is_anonymous(request):
         response["Cache-Control"] = f"public, max-age={settings.LEADERBOARD_PUBLIC_CACHE_SECONDS}"
     return response
+
+
+def _user_exists(created: Any) -> bool:
+    """Whether the user a create's first answer names is still there (for its replays)."""
+    try:
+        selectors.user_get(user_id=created["id"])
+    except User.DoesNotExist:
+        return False
+    return True
 
 
 @contextmanager

@@ -169,3 +169,15 @@ def test_a_retry_spaced_or_ordered_differently_is_the_same_request(writer, first
     assert answers[1].json() == answers[0].json()
     assert User.objects.get(pk=user.pk).points == (15 if "by" in first else 10)
     assert User.objects.count() == (1 if "by" in first else 2)
+
+
+def test_a_retried_create_whose_user_was_deleted_since_is_410_and_makes_none(writer):
+    body = {"name": "Ada", "age": 36}
+    first = writer.post("/api/users/", body, format="json", HTTP_IDEMPOTENCY_KEY="create-ada")
+    writer.delete(f"/api/users/{first.json()['id']}/")
+
+    again = writer.post("/api/users/", body, format="json", HTTP_IDEMPOTENCY_KEY="create-ada")
+
+    assert again.status_code == 410
+    assert "deleted since" in again.json()["detail"]
+    assert not User.objects.alive().exists()
