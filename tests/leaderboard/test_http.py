@@ -171,12 +171,15 @@ def test_behind_nginx_slow_clients_cost_nothing_and_bodies_are_bounded():
             "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
         )
         answer = stalled_body(port, key, user.pk)
+        too_long = ask(port, f"GET /api/users/?search={'a' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n")
         for client in stalled:
             client.close()
 
     assert (status, elapsed < 2) == ("HTTP/1.1 200 OK", True)
     assert too_large.startswith("HTTP/1.1 413")
     assert "application/json" in too_large
+    assert too_long.startswith("HTTP/1.1 414")
+    assert "application/json" in too_long
     assert not answer.startswith("HTTP/1.1 5")  # nginx gives up on it; gunicorn never sees it
     assert User.objects.get(pk=user.pk).points == 3
 
