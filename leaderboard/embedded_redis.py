@@ -127,7 +127,7 @@ def ensure_running(directory: Path) -> Path:
         sock.unlink(missing_ok=True)
         # The server inherits a lock on "redis.running" and holds it for as long as it runs:
         # stop() signals the pid in redis.pid only while that lock is held.
-        with open(directory / RUNNING, "a") as running:
+        with _lock_file(directory) as running:
             try:
                 fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -157,11 +157,18 @@ def wait_until_answering(directory: Path) -> None:
         time.sleep(0.05)
 
 
+def _lock_file(directory: Path) -> IO[str]:
+    """The "redis.running" file, private to its owner like everything under var/."""
+    return os.fdopen(
+        os.open(directory / RUNNING, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a"
+    )
+
+
 def hold_running(directory: Path) -> IO[str]:
     """The lock on "redis.running", for a process that supervises the server itself (`make
     run`): once any server started by ``ensure_running`` has stopped, and until the file
     returned is closed."""
-    running = open(directory / RUNNING, "a")  # noqa: SIM115 - the caller holds it
+    running = _lock_file(directory)
     fcntl.flock(running, fcntl.LOCK_EX)
     return running
 
@@ -169,7 +176,7 @@ def hold_running(directory: Path) -> IO[str]:
 def _server_runs(directory: Path) -> bool:
     """Whether a server started here still holds "redis.running" (see ``ensure_running``)."""
     try:
-        running = open(directory / RUNNING, "a")  # noqa: SIM115 - closed below
+        running = _lock_file(directory)
     except OSError:
         return False
     with running:
