@@ -5,7 +5,12 @@ import gzip
 
 import pytest
 
-from leaderboard.http.limits import MAX_ANSWER_BYTES, MAX_GROUPED_USERS, MAX_PAGE_SIZE
+from leaderboard.http.limits import (
+    MAX_ANSWER_BYTES,
+    MAX_GROUPED_USERS,
+    MAX_PAGE_SIZE,
+    MAX_USERS_PER_GROUP,
+)
 from users.models import User
 from users.services import users_bulk_create
 
@@ -18,12 +23,9 @@ NAME, ADDRESS = "😀" * 100, "😀" * 255
 @pytest.fixture
 def biggest_users():
     """More users than any page lists, all with the same points (one group) and the
-    biggest name and address allowed."""
+    biggest name and address allowed: 720 of them make over 1 MB."""
     return users_bulk_create(
-        [
-            User(name=NAME, age=150, address=ADDRESS, points=2_000_000_000)
-            for _ in range(MAX_PAGE_SIZE + 20)
-        ]
+        [User(name=NAME, age=150, address=ADDRESS, points=2_000_000_000) for _ in range(720)]
     )
 
 
@@ -33,7 +35,7 @@ def test_no_anonymous_answer_is_over_a_megabyte_however_names_are_made(api, bigg
         f"/api/users/?limit={MAX_PAGE_SIZE}",
         f"/api/users/?limit={MAX_PAGE_SIZE}&search=😀😀",
         f"/api/users/{one}/around/?size=50",
-        f"/api/users/grouped-by-score/?limit=1&users_per_group={MAX_GROUPED_USERS}",
+        "/api/users/grouped-by-score/?limit=1&users_per_group=500",
         "/api/users/grouped-by-score/?limit=50&users_per_group=10",
     ]
     sizes = {}
@@ -47,7 +49,8 @@ def test_no_anonymous_answer_is_over_a_megabyte_however_names_are_made(api, bigg
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=10&users_per_group=1000", "limit=2&users_per_group=500", "users_per_group=501"]
+    "query",
+    ["limit=10&users_per_group=1000", "limit=3&users_per_group=700", "users_per_group=1001"],
 )
 def test_asking_for_more_grouped_users_than_the_bound_is_400(api, query):
     response = api.get(f"/api/users/grouped-by-score/?{query}")
@@ -56,13 +59,22 @@ def test_asking_for_more_grouped_users_than_the_bound_is_400(api, query):
     assert "users_per_group" in response.json()
 
 
+def test_a_grouped_answer_that_would_pass_a_megabyte_is_400(api, biggest_users):
+    response = api.get("/api/users/grouped-by-score/?limit=1&users_per_group=1000")
+
+    assert response.status_code == 400
+    assert "larger than 1 MB" in response.json()["users_per_group"][0]
+    assert len(response.content) < 1000
+
+
 def test_the_schema_states_the_bounds(api):
     schema = api.get("/api/schema/?format=json").json()
     grouped = schema["paths"]["/api/users/grouped-by-score/"]["get"]
     per_group = next(p for p in grouped["parameters"] if p["name"] == "users_per_group")
 
-    assert per_group["schema"]["maximum"] == MAX_GROUPED_USERS
+    assert per_group["schema"]["maximum"] == MAX_USERS_PER_GROUP
     assert f"At most {MAX_GROUPED_USERS:,} users in all" in grouped["description"]
+    assert "An answer over 1 MB" in grouped["description"]
     assert "No anonymous answer is larger than 1 MB" in grouped["description"]
 
 
