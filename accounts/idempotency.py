@@ -1,10 +1,11 @@
 """Writes that a client can safely retry: ``Idempotency-Key``.
 
 The first answer to a write sent with a key is saved, per account and key, in the same
-database transaction as the write itself: a retry of it (the same method, path and body) gets
-that answer again, with ``Idempotent-Replayed: true``, and changes nothing; the same key with
-another request gets a 422. Only successful answers are kept, so a retry of a refused write
-(a 409, say) is tried again. Keys are kept for ``KEPT``, then purged by a periodic task.
+database transaction as the write itself: a retry of it (the same method, path and body,
+compared as parsed JSON) gets that answer again, with ``Idempotent-Replayed: true``, and
+changes nothing; the same key with another request gets a 422. Only successful answers are
+kept, so a retry of a refused write (a 409, say) is tried again. Keys are kept for ``KEPT``,
+then purged by a periodic task.
 
 Exactly once holds while Redis is down, and between processes: a second request with the key
 waits on the first one's row (PostgreSQL) or its transaction (SQLite), or on a replica set
@@ -20,13 +21,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.db import IntegrityError
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from leaderboard.api import raw_body
+from leaderboard.http.bodies import raw_body
 from leaderboard.transactions import atomic, retried
 
 from .models import IdempotentRequest
@@ -47,8 +49,25 @@ class KeyReused(exceptions.APIException):
     default_code = "idempotency_key_reused"
 
 
-def idempotent(request: Request, write: Callable[[], Response]) -> Response:
-    """``write()``, at most once per ``Idempotency-Key`` of the request's account."""
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This Idempotency-Key's request was done before, and what it made has been deleted "
+        "since. Use a new key to make it again."
+    )
+    default_code = "idempotency_key_gone"
+
+
+def idempotent(
+    request: Request,
+    write: Callable[[], Response],
+    *,
+    still_there: Callable[[Any], bool] | None = None,
+) -> Response:
+    """``write()``, at most once per ``Idempotency-Key`` of the request's account.
+
+    ``still_there(body)`` says whether what a first answer names still exists: a replay of
+    a create whose user was deleted since is a 410, not a 201 naming an id that is a 404."""
     key = request.headers.get(HEADER)
     if key is None:
         return write()
@@ -57,7 +76,7 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
     account = request.user
     assert account.is_authenticated  # writes need an account (ReadOnlyOrWriter)
     fingerprint = hashlib.sha256(
-        b"\n".join([str(request.method).encode(), request.path.encode(), raw_body(request)])
+        b"\n".join([str(request.method).encode(), request.path.encode(), _canonical(request)])
     ).hexdigest()
     try:
         return _first(account, key, fingerprint, write)
@@ -66,7 +85,7 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
         # for it: on its row on PostgreSQL, its transaction on SQLite, or by retrying a
         # WriteConflict on MongoDB). The exception left this request's transaction first:
         # MongoDB aborts a transaction on any write error, so nothing more may be read in it.
-        return _replay(account, key, fingerprint)
+        return _replay(account, key, fingerprint, still_there)
 
 
 class _Taken(Exception):
@@ -106,10 +125,25 @@ def _first(account: Any, key: str, fingerprint: str, write: Callable[[], Respons
     return response
 
 
-def _replay(account: Any, key: str, fingerprint: str) -> Response:
+def _canonical(request: Request) -> bytes:
+    """The body as canonical JSON (keys sorted, no spaces): a retry that spaces or orders
+    its JSON differently is the same request. A body that is not JSON is taken as sent (the
+    write refuses it anyway)."""
+    body = raw_body(request)
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
+    except (orjson.JSONDecodeError, RecursionError):
+        return body
+
+
+def _replay(
+    account: Any, key: str, fingerprint: str, still_there: Callable[[Any], bool] | None
+) -> Response:
     kept = IdempotentRequest.objects.get(account=account, key=key)
     if kept.fingerprint != fingerprint:
         raise KeyReused
+    if still_there is not None and not still_there(kept.body):
+        raise Gone
     return Response(kept.body, status=kept.status, headers={"Idempotent-Replayed": "true"})
 
 

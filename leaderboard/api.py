@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -13,57 +14,12 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, pagination, parsers, renderers, serializers, status
+from rest_framework import exceptions, pagination, renderers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-# The largest JSON body the API reads; the biggest real one is a few hundred bytes.
-MAX_BODY_BYTES = 64 * 1024
-# The largest offset a list accepts: past it no board has anything to show.
-MAX_OFFSET = 2**31 - 1
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The request body is larger than {MAX_BODY_BYTES // 1024} KB."
-    default_code = "too_large"
-
-
-class RequestTimeout(exceptions.APIException):
-    status_code = status.HTTP_408_REQUEST_TIMEOUT
-    default_detail = "The request body did not arrive in time. Send it again."
-    default_code = "timeout"
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's parser, reading at most ``MAX_BODY_BYTES`` (413 past that, before any parsing),
-    with a 400 for JSON nested too deeply and a 408 for a body that stalls."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            raw = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        except OSError as exc:  # the socket timed out (see leaderboard.middleware)
-            raise RequestTimeout from exc
-        if len(raw) > MAX_BODY_BYTES:
-            raise RequestTooLarge
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise exceptions.ParseError(f"The body is not valid JSON: {exc}.") from exc
-        except RecursionError as exc:
-            raise exceptions.ParseError("The body's JSON is nested too deeply.") from exc
-
-
-def raw_body(request: Request) -> bytes:
-    """The request's body as bytes, within the same limits as the parser."""
-    try:
-        body: bytes = request.body
-    except OSError as exc:  # UnreadablePostError: the socket timed out
-        raise RequestTimeout from exc
-    if len(body) > MAX_BODY_BYTES:
-        raise RequestTooLarge
-    return body
+from .http.limits import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 
 
 def _default(value: Any) -> Any:
@@ -92,8 +48,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     says what is allowed: the schema states these bounds, and a client that asked for 1,000
     should not silently get 500."""
 
-    default_limit = 50
-    max_limit = 500
+    default_limit = DEFAULT_PAGE_SIZE
+    max_limit = MAX_PAGE_SIZE
 
     def get_limit(self, request: Request) -> int:
         return _bounded(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
@@ -150,15 +106,29 @@ def _bounded(request: Request, name: str, default: int, low: int, high: int) -> 
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw) if raw.strip().isdigit() else None
-    except ValueError:
-        value = None
+    value = ascii_int(raw.strip())
     if value is None or not low <= value <= high:
         raise exceptions.ValidationError(
             {name: [f"{name} must be a whole number from {low:,} to {high:,}."]}
         )
     return value
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as a whole number if it is ASCII digits only, else None. Python's ``int``
+    also reads other scripts' digits (Arabic-Indic five is 5), which no client means as a number."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 30:
+        return None
+    return int(text)
+
+
+class QueryInteger(serializers.IntegerField):
+    """DRF's IntegerField for a query parameter, in ASCII digits only."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and ascii_int(data.strip()) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -180,6 +150,13 @@ def public_id(pk: Any) -> int | str:
 
 
 IS_MONGODB: bool = settings.IS_MONGODB
+# What an id in a path looks like: ASCII digits (or an ObjectId's hex), since Python's int()
+# would also read Arabic-Indic "10" as 10. Anything else names no user: a 404.
+ID_PATTERN = re.compile("[0-9a-f]{24}" if IS_MONGODB else "[0-9]{1,19}")
+
+
+def is_id(text: str) -> bool:
+    return ID_PATTERN.fullmatch(text) is not None
 
 
 @extend_schema_field(OpenApiTypes.STR if IS_MONGODB else OpenApiTypes.INT)

@@ -20,8 +20,11 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import IO
 
 STARTUP_TIMEOUT = 10.0
+# Held by the running server (or by `make run`, which supervises it) for as long as it runs.
+RUNNING = "redis.running"
 
 
 def _answers(sock: Path) -> bool:
@@ -133,7 +136,22 @@ def ensure_running(directory: Path) -> Path:
         if _answers(sock):  # another process won the race while we waited
             return sock
         sock.unlink(missing_ok=True)
-        subprocess.run(command(directory, daemonize=True), check=True, umask=0o077)
+        # The server inherits a lock on "redis.running" and holds it for as long as it runs:
+        # stop() signals the pid in redis.pid only while that lock is held.
+        with _lock_file(directory) as running:
+            try:
+                fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuntimeError(
+                    f"A Redis server started in {directory} earlier still runs but does not "
+                    f"answer on {sock}; see {directory / 'redis.log'}."
+                ) from None
+            subprocess.run(
+                command(directory, daemonize=True),
+                check=True,
+                umask=0o077,
+                pass_fds=[running.fileno()],
+            )
         wait_until_answering(directory)
         return sock
 
@@ -150,8 +168,42 @@ def wait_until_answering(directory: Path) -> None:
         time.sleep(0.05)
 
 
+def _lock_file(directory: Path) -> IO[str]:
+    """The "redis.running" file, private to its owner like everything under var/."""
+    return os.fdopen(
+        os.open(directory / RUNNING, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a"
+    )
+
+
+def hold_running(directory: Path) -> IO[str]:
+    """The lock on "redis.running", for a process that supervises the server itself (`make
+    run`): once any server started by ``ensure_running`` has stopped, and until the file
+    returned is closed."""
+    running = _lock_file(directory)
+    fcntl.flock(running, fcntl.LOCK_EX)
+    return running
+
+
+def _server_runs(directory: Path) -> bool:
+    """Whether a server started here still holds "redis.running" (see ``ensure_running``)."""
+    try:
+        running = _lock_file(directory)
+    except OSError:
+        return False
+    with running:
+        try:
+            fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
 def stop(directory: Path) -> None:
-    """Stop the embedded server, if it runs."""
+    """Stop the embedded server, if it runs. The pid in redis.pid is signalled only while
+    the server started here holds its lock: a pid file left behind by a crash may name a
+    stranger's process by now."""
+    if not _server_runs(directory):
+        return
     pidfile = directory / "redis.pid"
     try:
         pid = int(pidfile.read_text().strip())

@@ -2,9 +2,9 @@
 
 Threaded workers (gthread), two processes of eight threads by default, measured best of the
 sync and threaded layouts tried on 2 cores (benchmarks/RESULTS.md). A thread waiting on Redis
-or the database lets the others run. Every read from a client has a timeout
-(leaderboard.gunicorn_worker), so slow clients cannot hold the threads for long; in front of
-the public internet, put a buffering proxy (deploy/nginx/) before them all the same.
+or the database lets the others run. A request reaches a thread only once it has arrived,
+within whole deadlines (leaderboard.gunicorn_worker), so slow clients hold no thread; in front
+of the public internet, put a buffering proxy (deploy/nginx/) before them all the same.
 """
 
 import os

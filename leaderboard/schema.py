@@ -8,6 +8,9 @@ from typing import Any
 from drf_spectacular import openapi
 from rest_framework import permissions
 
+from .http import bodies
+from .http.limits import MAX_ANSWER_BYTES
+
 # DRF's error shape: {"detail": "..."}, or field names with lists of messages.
 ERROR = {
     "type": "object",
@@ -40,11 +43,12 @@ class AutoSchema(openapi.AutoSchema):
         if operation is not None:
             for status, meaning in self._errors(operation).items():
                 operation["responses"].setdefault(status, _error(meaning))
-            # gunicorn refuses it before Django sees it, in its own words.
-            operation["responses"]["414"] = {
-                "description": "The request line is longer than 4,094 bytes.",
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            }
+            if self.method in permissions.SAFE_METHODS:
+                operation["description"] = (
+                    operation.get("description", "")
+                    + f"\n\nNo anonymous answer is larger than {MAX_ANSWER_BYTES // 2**20} MB; "
+                    "JSON answers are gzip-compressed for `Accept-Encoding: gzip`."
+                ).strip()
         return operation
 
     def _errors(self, operation: dict[str, Any]) -> dict[str, str]:
@@ -61,12 +65,16 @@ class AutoSchema(openapi.AutoSchema):
         if "{id}" in self.path:
             errors["404"] = "There is no such user (or it was deleted)."
         if write:
-            errors["408"] = "The request body did not arrive in time."
+            errors["408"] = "The request body did not arrive in time (a whole deadline)."
+            errors["411"] = bodies.LENGTH_REQUIRED + " (a server that cannot read chunks)"
         if action in {"increment", "decrement"}:
             errors["409"] = "The change would take points below 0 (or past the maximum)."
         if write:
-            errors["413"] = "The request body is larger than 64 KB."
+            errors["413"] = bodies.TOO_LARGE
             errors["415"] = "The body is not JSON (Content-Type: application/json)."
+        errors["414"] = bodies.URL_TOO_LONG
+        if action == "create":
+            errors["410"] = "This Idempotency-Key's create was done before; its user is deleted."
         if action in {"create", "increment", "decrement"}:
             errors["422"] = "This Idempotency-Key came before with a different request."
         errors["429"] = "Too many requests from this address or account: see Retry-After."

@@ -8,7 +8,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from leaderboard.api import IdField, public_id
+from leaderboard.api import IdField, QueryInteger, public_id
+from leaderboard.http.limits import MAX_USERS_PER_GROUP
 
 from .models import MAX_AGE, MAX_POINTS
 from .validators import refuse_unprintable, validate_name, validate_printable
@@ -42,7 +43,7 @@ def _whole_number(
 ) -> serializers.IntegerField:
     """A whole number from ``low`` to ``high``: a JSON number in a body, digits in a query."""
     message: str | Any = f"{name} must be a whole number from {low:,} to {high:,}."
-    field = JSONInteger if body else serializers.IntegerField
+    field = JSONInteger if body else QueryInteger
     return field(
         min_value=low,
         max_value=high,
@@ -143,13 +144,13 @@ class AroundQuerySerializer(serializers.Serializer[Any]):
     )
 
 
-# The grouped view answers at most this many users in all (limit times users_per_group).
-MAX_GROUPED_USERS = 10_000
-
-
 class GroupsQuerySerializer(serializers.Serializer[Any]):
     users_per_group = _whole_number(
-        "users_per_group", 1, 1000, default=10, help_text="Users listed per group (default 10)."
+        "users_per_group",
+        1,
+        MAX_USERS_PER_GROUP,
+        default=10,
+        help_text="Users listed per group (default 10).",
     )
 
 

@@ -14,12 +14,13 @@ from rest_framework.response import Response
 
 from accounts import idempotency
 from accounts.idempotency import idempotent
-from leaderboard.api import LimitOffsetPagination
+from leaderboard.api import LimitOffsetPagination, is_id
+from leaderboard.http import identity
+from leaderboard.http.limits import MAX_ANSWER_BYTES, MAX_GROUPED_USERS
 
 from . import search, selectors, services
 from .models import User
 from .serializers import (
-    MAX_GROUPED_USERS,
     AroundQuerySerializer,
     AroundSerializer,
     BoardQuerySerializer,
@@ -80,6 +81,11 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     queryset = User.objects.none()  # every read goes through the selectors
     paginator: LimitOffsetPagination
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if "pk" in kwargs and not is_id(kwargs["pk"]):
+            raise UserNotFound
+
     def list(self, request: Request) -> Response:
         query = _valid(BoardQuerySerializer, _query(request))
         offset, limit = self.paginator.window(request)
@@ -98,7 +104,7 @@ class UserViewSet(viewsets.GenericViewSet[User]):
             user = services.user_create(**_valid(UserInputSerializer, request.data))
             return Response(user_json(user), status=status.HTTP_201_CREATED)
 
-        return idempotent(request, create)
+        return idempotent(request, create, still_there=_user_exists)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         with _user_not_found():
@@ -168,7 +174,9 @@ class UserViewSet(viewsets.GenericViewSet[User]):
         description=(
             "Counts and average ages are exact at the moment of the request. At most "
             f"{MAX_GROUPED_USERS:,} users in all: `limit` × `users_per_group` above that is a "
-            "400."
+            f"400. An answer over {MAX_ANSWER_BYTES // 2**20} MB (only with many long names "
+            "and addresses: about 650 users of the longest) is a 400 too, that says to ask "
+            "for fewer."
         ),
         parameters=[GroupsQuerySerializer],
         responses={200: ScoreGroupSerializer(many=True)},
@@ -188,6 +196,16 @@ class UserViewSet(viewsets.GenericViewSet[User]):
                 }
             )
         total, groups = selectors.groups_page(offset=offset, limit=limit, users_per_group=per_group)
+        if _answer_bytes(groups) > MAX_ANSWER_BYTES:
+            raise exceptions.ValidationError(
+                {
+                    "users_per_group": [
+                        f"These groups' users make an answer larger than "
+                        f"{MAX_ANSWER_BYTES // 2**20} MB; ask for fewer groups or fewer users "
+                        "per group."
+                    ]
+                }
+            )
         return self.paginator.page(request, total, list(map(group_json, groups)))
 
 
@@ -225,10 +243,35 @@ def _query(request: Request) -> dict[str, str]:
 
 def _cacheable(request: Request, response: Response) -> Response:
     """Anonymous reads of the board may be kept briefly by this process, a browser or a CDN;
-    each carries an ETag, so a repeat costs a 304 (leaderboard.middleware)."""
-    if not request.user.is_authenticated:
+    each carries an ETag, so a repeat costs a 304 (leaderboard.http.cache)."""
+    if identity.is_anonymous(request):
         response["Cache-Control"] = f"public, max-age={settings.LEADERBOARD_PUBLIC_CACHE_SECONDS}"
     return response
+
+
+def _answer_bytes(groups: Any) -> int:
+    """An upper bound on the JSON of ``groups``, without rendering it: each member's name
+    and address in UTF-8 (a quote or a backslash escaped takes one byte more; control
+    characters are refused on the way in) and 100 bytes for its keys, id and age; 200 for
+    each group's own fields."""
+    return sum(
+        200
+        + sum(100 + _json_length(user.name) + _json_length(user.address) for user in group.users)
+        for group in groups
+    )
+
+
+def _json_length(text: str) -> int:
+    return len(text.encode()) + text.count('"') + text.count("\\")
+
+
+def _user_exists(created: Any) -> bool:
+    """Whether the user a create's first answer names is still there (for its replays)."""
+    try:
+        selectors.user_get(user_id=created["id"])
+    except User.DoesNotExist:
+        return False
+    return True
 
 
 @contextmanager

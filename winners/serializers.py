@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from leaderboard.api import IS_MONGODB, IdField, public_id
+from leaderboard.api import IS_MONGODB, IdField, QueryInteger, public_id
 
 from .models import Winner
 
@@ -39,7 +39,7 @@ def _user_id() -> serializers.Field:
             error_messages={"invalid": message, "blank": message},
         )
     message = "user must be a user's id: a whole number."
-    return serializers.IntegerField(
+    return QueryInteger(
         required=False,
         min_value=1,
         max_value=2**63 - 1,

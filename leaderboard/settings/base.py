@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import environ
 
 from leaderboard import embedded_redis
+from leaderboard.http.limits import MAX_BODY_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -43,17 +44,22 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "leaderboard.middleware.RequestLimits",
+    # What a client may send (URL, body size, chunked bodies, deadlines), before anything.
+    "leaderboard.http.bodies.RequestLimits",
     "django.middleware.security.SecurityMiddleware",
+    # JSON answers of a kilobyte or more, gzip-compressed for clients that accept it; outside
+    # the kept answers, so those are compressed too.
+    "leaderboard.http.cache.JsonGZip",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Anonymous reads: throttled per address, then, for the board, kept a second with an
-    # ETag (see the classes). Early, so that a kept answer skips the rest of the stack; after
-    # CommonMiddleware, which checks the host.
-    "leaderboard.middleware.AnonymousReadThrottle",
-    "leaderboard.middleware.AnonymousReadCache",
+    # Anonymous reads (leaderboard.http.identity decides who is anonymous): throttled per
+    # address, then, for the board, kept a second with an ETag. Early, so that a kept answer
+    # skips the rest of the stack; after CommonMiddleware, which checks the host, and the
+    # sessions, which identity reads.
+    "leaderboard.http.throttles.anonymous_reads",
+    "leaderboard.http.cache.AnonymousReadCache",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -243,10 +249,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
-# No request body the service reads is bigger (the API's JSON bodies stop at 64 KB), and a
-# body that pauses this long is given up on (408).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
-REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=10)
+# No request body the service reads is bigger (leaderboard.http.limits has every limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out sign-in before checking it
     "django.contrib.auth.backends.ModelBackend",
@@ -257,7 +261,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "leaderboard.throttling.client_address"
+AXES_CLIENT_IP_CALLABLE = "leaderboard.http.throttles.client_address"
 
 # How many proxies in front of the service add themselves to X-Forwarded-For: the client's
 # address for throttling and sign-in lockouts is read behind them. 0 trusts no header.
@@ -276,13 +280,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ReadOnlyOrWriter"],
-    "DEFAULT_PARSER_CLASSES": ["leaderboard.api.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["leaderboard.http.bodies.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["leaderboard.api.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "leaderboard.api.LimitOffsetPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["leaderboard.throttling.WriteThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["leaderboard.http.throttles.WriteThrottle"],
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "leaderboard.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "leaderboard.errors.exception_handler",
+    "EXCEPTION_HANDLER": "leaderboard.http.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

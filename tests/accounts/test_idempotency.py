@@ -147,3 +147,37 @@ def test_a_malformed_key_is_400(writer, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
     assert User.objects.get(pk=user.pk).points == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [('{"by": 5}', '{"by":5}'), ('{"name": "Ada", "age": 36}', '{ "age":36,"name":"Ada" }')],
+)
+def test_a_retry_spaced_or_ordered_differently_is_the_same_request(writer, first, again):
+    user = UserFactory(points=10)
+    path = f"/api/users/{user.pk}/increment/" if "by" in first else "/api/users/"
+
+    answers = [
+        writer.generic(
+            "POST", path, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k"
+        )
+        for body in (first, again)
+    ]
+
+    assert [a.status_code for a in answers] in ([200, 200], [201, 201])
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert answers[1].json() == answers[0].json()
+    assert User.objects.get(pk=user.pk).points == (15 if "by" in first else 10)
+    assert User.objects.count() == (1 if "by" in first else 2)
+
+
+def test_a_retried_create_whose_user_was_deleted_since_is_410_and_makes_none(writer):
+    body = {"name": "Ada", "age": 36}
+    first = writer.post("/api/users/", body, format="json", HTTP_IDEMPOTENCY_KEY="create-ada")
+    writer.delete(f"/api/users/{first.json()['id']}/")
+
+    again = writer.post("/api/users/", body, format="json", HTTP_IDEMPOTENCY_KEY="create-ada")
+
+    assert again.status_code == 410
+    assert "deleted since" in again.json()["detail"]
+    assert not User.objects.alive().exists()

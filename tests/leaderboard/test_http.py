@@ -3,12 +3,15 @@ bodies, oversized bodies, with gunicorn alone (`make run`) and with nginx in fro
 compose stack's proxy, Debian's nginx here). Each test starts its own servers on loopback
 ports of its own."""
 
+import contextlib
+import http.client
 import json
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +39,7 @@ def wait_until_listening(port: int, timeout: float = 60) -> None:
 
 
 @contextmanager
-def gunicorn():
+def gunicorn(**environment: str):
     port = free_port()
     env = {
         **subprocess_env(),
@@ -44,6 +47,7 @@ def gunicorn():
         "REQUEST_BODY_TIMEOUT_SECONDS": "1",
         "THROTTLE_ANON": "off",
         "THROTTLE_WRITES": "off",
+        **environment,
     }
     server = subprocess.Popen(
         [
@@ -168,12 +172,15 @@ def test_behind_nginx_slow_clients_cost_nothing_and_bodies_are_bounded():
             "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
         )
         answer = stalled_body(port, key, user.pk)
+        too_long = ask(port, f"GET /api/users/?search={'a' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n")
         for client in stalled:
             client.close()
 
     assert (status, elapsed < 2) == ("HTTP/1.1 200 OK", True)
     assert too_large.startswith("HTTP/1.1 413")
     assert "application/json" in too_large
+    assert too_long.startswith("HTTP/1.1 414")
+    assert "application/json" in too_long
     assert not answer.startswith("HTTP/1.1 5")  # nginx gives up on it; gunicorn never sees it
     assert User.objects.get(pk=user.pk).points == 3
 
@@ -186,3 +193,121 @@ def test_a_json_body_over_64_kb_is_413_before_it_is_read(writer):
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is larger than 64 KB."}
     assert not User.objects.exists()
+
+
+def chunked(port: int, method: str, path: str, body: bytes, **headers: str):
+    """Send ``body`` with Transfer-Encoding: chunked (no Content-Length), in small chunks;
+    the status and the JSON answer."""
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        pieces = [body[i : i + 7] for i in range(0, len(body), 7)]
+        client.request(
+            method,
+            path,
+            body=iter(pieces),
+            headers={"Content-Type": "application/json", **headers},
+            encode_chunked=True,
+        )
+        answer = client.getresponse()
+        content = answer.read()
+        return answer.status, json.loads(content) if content else None
+    finally:
+        client.close()
+
+
+def test_chunked_bodies_are_read_on_every_write_within_the_same_limit():
+    key = token_issue(username="writer")
+    auth = {"Authorization": f"Token {key}"}
+    with gunicorn() as port:
+        created = chunked(port, "POST", "/api/users/", b'{"name": "Ada", "age": 36}', **auth)
+        pk = created[1]["id"]
+        one = f"/api/users/{pk}/"
+        up = chunked(port, "POST", f"{one}increment/", b'{"by": 1000}', **auth)
+        down = chunked(port, "POST", f"{one}decrement/", b'{"by": 999}', **auth)
+        too_far = chunked(port, "POST", f"{one}decrement/", b'{"by": 2}', **auth)
+        patched = chunked(port, "PATCH", one, b'{"name": "Grace"}', **auth)
+        put = chunked(port, "PUT", one, b'{"name": "Lin", "age": 40, "address": "x"}', **auth)
+        replays = [
+            chunked(port, "POST", f"{one}increment/", body, **auth, **{"Idempotency-Key": "k"})
+            for body in (b'{"by": 2}', b'{"by":2}', b'{"by": 3}')
+        ]
+        too_big = json.dumps({"name": "Big", "age": 1, "address": "x" * 70_000}).encode()
+        refused = chunked(port, "POST", "/api/users/", too_big, **auth)
+
+    assert created[0] == 201
+    assert created[1]["name"] == "Ada"
+    assert (up[0], up[1]["points"]) == (200, 1000)
+    assert (down[0], down[1]["points"]) == (200, 1)
+    assert too_far[0] == 409
+    assert (patched[0], patched[1]["name"]) == (200, "Grace")
+    assert (put[0], put[1]["name"], put[1]["age"], put[1]["address"]) == (200, "Lin", 40, "x")
+    assert [status for status, _ in replays] == [200, 200, 422]
+    assert replays[1][1] == replays[0][1]
+    assert refused == (413, {"detail": "The request body is larger than 64 KB."})
+    user = User.objects.get()
+    assert (user.name, user.age, user.points) == ("Lin", 40, 3)
+
+
+@pytest.mark.parametrize("length", [4_020, 6_000, 9_000])
+def test_a_url_too_long_is_a_json_414(length):
+    path = "/api/users/?search=" + "a" * (length - len("/api/users/?search="))
+    with gunicorn() as port:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        client.request("GET", path)
+        answer = client.getresponse()
+        body = answer.read()
+        client.close()
+
+    assert answer.status == 414
+    assert answer.getheader("Content-Type") == "application/json"
+    assert "longer than 4,000 bytes" in json.loads(body)["detail"]
+
+
+def test_twenty_trickling_clients_do_not_slow_the_health_probe():
+    """Ten clients trickle their headers and ten their bodies, a byte every half second
+    (each read is quick, but no request ever ends): /healthz still answers within a second.
+    The deadlines are `make run`'s (10 s), longer than the test: every client trickles on."""
+    key = token_issue(username="writer")
+    user = UserFactory(points=3)
+    with gunicorn(REQUEST_BODY_TIMEOUT_SECONDS="10") as port:
+        clients = []
+        for n in range(20):
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if n % 2:
+                client.sendall(
+                    (
+                        f"POST /api/users/{user.pk}/increment/ HTTP/1.1\r\nHost: localhost\r\n"
+                        f"Authorization: Token {key}\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 1000\r\n\r\n"
+                    ).encode()
+                )
+            else:
+                client.sendall(b"GET /api/users/ HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            clients.append(client)
+        stop = threading.Event()
+
+        def trickle() -> None:
+            while not stop.wait(0.5):
+                for client in clients:
+                    with contextlib.suppress(OSError):
+                        client.send(b"1")
+
+        trickler = threading.Thread(target=trickle)
+        trickler.start()
+        try:
+            stop.wait(1.5)  # every trickling client has had time to take a thread
+            timings = []
+            for _ in range(40):
+                started = time.monotonic()
+                status = ask(port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout=5)
+                timings.append((time.monotonic() - started, status.split("\r\n")[0]))
+        finally:
+            stop.set()
+            trickler.join()
+            for client in clients:
+                client.close()
+
+    assert {status for _, status in timings} == {"HTTP/1.1 200 OK"}
+    durations = sorted(elapsed for elapsed, _ in timings)
+    assert durations[int(len(durations) * 0.99)] < 1.0, durations
+    assert User.objects.get(pk=user.pk).points == 3

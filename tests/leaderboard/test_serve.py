@@ -115,3 +115,20 @@ def test_kill_9_of_serve_takes_its_children_with_it(tmp_path):
 
     wait_for(lambda: not any(alive(pid) for pid in children), timeout=60)
     wait_for(lambda: not answers(f"{serve.base}/healthz"), timeout=30)
+
+
+def test_a_stale_redis_pid_file_naming_a_stranger_is_left_alone(tmp_path):
+    """After a crash and pid reuse, var/redis.pid may name anybody's process: starting
+    `make run` must not signal it."""
+    stranger = subprocess.Popen(["sleep", "1000"])
+    try:
+        (tmp_path / "redis.pid").write_text(f"{stranger.pid}\n")
+        serve = Serve(tmp_path)
+        first = serve.start()
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=120)
+
+        assert stranger.poll() is None, "make run signalled a process it did not start"
+    finally:
+        stranger.kill()
+        stranger.wait()

@@ -174,6 +174,7 @@ class Command(BaseCommand):
         # A server a command started on its own gives way to the supervised one: its
         # append-only file carries the index over.
         embedded_redis.stop(directory)
+        self._redis_running = embedded_redis.hold_running(directory)
         # Commands run beside `make run` wait on this lock for the supervised server rather
         # than start another one while it restarts.
         self._redis_lock = open(directory / "redis.lock", "w")  # noqa: SIM115

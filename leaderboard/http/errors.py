@@ -1,7 +1,7 @@
 """How the API answers errors that are not the client's fault: a 503 to retry, not a 500.
 
-(A module of its own: DRF's views import the renderer and parser in ``leaderboard.api``
-from settings, so that module must not import DRF's views.)
+(A module of its own: DRF's views import the renderer in ``leaderboard.api`` and the parser
+in ``leaderboard.http.bodies`` from settings, so those modules must not import DRF's views.)
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api import Degraded, ServiceUnavailable
-from .timelimit import QueryTimedOut
-from .transactions import is_transient
+from ..api import Degraded, ServiceUnavailable
+from ..timelimit import QueryTimedOut
+from ..transactions import is_transient
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

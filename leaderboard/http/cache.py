@@ -1,4 +1,5 @@
-"""Middleware of the project's own."""
+"""Answers kept and compressed: the one-second shared copy of anonymous reads, and gzip for
+JSON."""
 
 from __future__ import annotations
 
@@ -9,68 +10,25 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
+from django.middleware.gzip import GZipMiddleware
+from rest_framework import exceptions
 
-from .api import MAX_BODY_BYTES
-from .throttling import AnonymousReadThrottle as _Throttle
+from . import identity
+from .limits import GZIP_MIN_BYTES
 
 # How many distinct anonymous answers each process keeps.
 _ENTRIES = 1_000
 
 
 def _anonymous_read(request: HttpRequest) -> bool:
-    return (
-        request.method == "GET"
-        and "HTTP_AUTHORIZATION" not in request.META
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    )
-
-
-class RequestLimits:
-    """What a client may send: an API body over ``MAX_BODY_BYTES`` is refused with a 413
-    before any of it is read, and a body that stalls for ``REQUEST_BODY_TIMEOUT_SECONDS``
-    gives up the socket (the parser answers 408), rather than holding a worker's thread
-    until gunicorn's own timeout and answering 500."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > MAX_BODY_BYTES:
-                return JsonResponse(
-                    {"detail": f"The request body is larger than {MAX_BODY_BYTES // 1024} KB."},
-                    status=413,
-                )
-        sock = request.META.get("gunicorn.socket")
-        if sock is not None:
-            sock.settimeout(settings.REQUEST_BODY_TIMEOUT_SECONDS)
-        return self.get_response(request)
-
-
-class AnonymousReadThrottle:
-    """Anonymous reads of the API, per client address (``THROTTLE_ANON``), counted before
-    the answers kept for a second, which would otherwise never reach DRF's throttles."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/") and _anonymous_read(request):
-            throttle = _Throttle()
-            if not throttle.allow_request(request, None):
-                wait = max(1, round(throttle.wait() or 1))
-                response = JsonResponse(
-                    {"detail": f"Too many requests. Try again in {wait} seconds."}, status=429
-                )
-                response["Retry-After"] = str(wait)
-                return response
-        return self.get_response(request)
+    if request.method != "GET":
+        return False
+    try:
+        return identity.is_anonymous(request)
+    except exceptions.AuthenticationFailed:  # a 401 (throttles.anonymous_reads answers it)
+        return False
 
 
 @dataclass(frozen=True)
@@ -88,8 +46,9 @@ class AnonymousReadCache:
 
     A burst of identical reads (every screen polling the top of the board) then costs one
     computation a second in each process. Each answer carries an ETag, so a client or a CDN
-    that sends it back in If-None-Match gets a 304. Anything else (a signed-in staff member,
-    a token, another method, an answer that is not a public 200) passes straight through.
+    that sends it back in If-None-Match gets a 304. Anything else (a valid token or session,
+    as ``identity`` decides, another method, an answer that is not a public 200) passes
+    straight through.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -108,7 +67,8 @@ class AnonymousReadCache:
             kept = self._keep(key, response)
             if kept is None:
                 return response
-        if request.META.get("HTTP_IF_NONE_MATCH") == kept.etag:
+        # gzip (JsonGZip, outside this) sends the ETag back weak: W/"...".
+        if request.META.get("HTTP_IF_NONE_MATCH", "").removeprefix("W/") == kept.etag:
             answer: HttpResponse = HttpResponseNotModified()
         else:
             answer = HttpResponse(kept.content, content_type=kept.content_type)
@@ -135,3 +95,19 @@ class AnonymousReadCache:
             while len(self._kept) > _ENTRIES:
                 self._kept.popitem(last=False)
         return kept
+
+
+class JsonGZip(GZipMiddleware):
+    """Django's gzip, for JSON answers of ``GZIP_MIN_BYTES`` or more only. The API's answers
+    are public data, so BREACH (which needs a secret in a compressed page beside the
+    attacker's text) does not apply; HTML pages, which carry CSRF tokens, stay uncompressed.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if not response.get("Content-Type", "").startswith("application/json"):
+            return response
+        if isinstance(response, HttpResponse) and len(response.content) < GZIP_MIN_BYTES:
+            return response
+        return super().process_response(request, response)
