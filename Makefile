@@ -55,12 +55,12 @@ test-mongo: $(VENV)/.dev
 	@test -n "$(MONGODB_URL)" || { echo "Set MONGODB_URL to a MongoDB replica set, e.g. MONGODB_URL=mongodb://127.0.0.1:27017/?replicaSet=rs0 (docker compose --profile mongo up mongo starts one)."; exit 2; }
 	DATABASE_URL="$(MONGODB_URL)" $(PY) -m pytest $(PYTEST_ARGS)
 
-## lint: ruff, mypy, hadolint on the Dockerfile, actionlint on the GitHub workflows
+## lint: ruff, mypy, hadolint on the Dockerfiles, actionlint on the GitHub workflows
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/hadolint Dockerfile deploy/compose/standins.Dockerfile
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 format: $(VENV)/.dev

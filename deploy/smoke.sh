@@ -20,6 +20,9 @@
 #   SMOKE_REDIS     the Redis database it uses (and empties), default redis://127.0.0.1:6379/9
 #   SMOKE_CACHE     where the base image's tarball and the wheelhouse are kept between runs,
 #                   default /var/cache/leaderboard-ci
+#   SMOKE_COMPOSE   1: then docker-compose.yml too, on the host's network with stand-in
+#                   images (deploy/compose/), offline only: a request through nginx, a write
+#                   with a token, a winner. .ci/run sets it (about a minute more).
 #   CI              true: an engine that cannot start is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +58,10 @@ dockerd_pid=""
 server_pid=""
 docker=(docker)
 database_created=""
+docker_host=""
+standins=()
+compose=()
+compose_up=""
 base_imported=""
 show_logs=""
 
@@ -62,7 +69,12 @@ cleanup() {
     local status=$1
     set +e
     [ "$status" = 0 ] || [ -z "$show_logs" ] || logs_of_all
+    if [ -n "$compose_up" ]; then
+        DOCKER_HOST=${docker_host:-${DOCKER_HOST:-}} "${compose[@]}" down --volumes \
+            --remove-orphans >/dev/null 2>&1
+    fi
     if [ ${#docker[@]} -gt 0 ] && "${docker[@]}" version >/dev/null 2>&1; then
+        for standin in "${standins[@]}"; do "${docker[@]}" rmi -f "$standin" >/dev/null 2>&1; done
         for c in $("${docker[@]}" ps -aq --filter "label=$label"); do
             "${docker[@]}" rm -f "$c" >/dev/null
         done
@@ -107,7 +119,8 @@ start_own_engine() {
         --pidfile "$work/dockerd.pid" --bridge=none --iptables=false --ip6tables=false \
         --ip-masq=false >"$work/dockerd.log" 2>&1 &
     dockerd_pid=$!
-    docker=("$client" -H "unix://$work/docker.sock")
+    docker_host="unix://$work/docker.sock"
+    docker=("$client" -H "$docker_host")
     for _ in $(seq 60); do
         "${docker[@]}" version >/dev/null 2>&1 && return 0
         kill -0 "$dockerd_pid" 2>/dev/null || break
@@ -281,4 +294,10 @@ for role in web worker beat; do
     say "$role: healthy"
 done
 
-say "PASSED ($mode)"
+if [ "${SMOKE_COMPOSE:-}" = 1 ]; then
+    [ "$mode" = offline ] || fail "SMOKE_COMPOSE=1 is for the offline mode (stand-in images)"
+    # shellcheck source=deploy/compose/stack.sh
+    . deploy/compose/stack.sh
+fi
+
+say "PASSED ($mode${SMOKE_COMPOSE:+, compose})"
