@@ -77,7 +77,7 @@ def check_worker() -> str | None:
         replies = app.control.ping(destination=[node], timeout=WORKER_PING_SECONDS)
     except Exception as exc:  # any broker error means "not healthy"
         return f"ping {node}: {exc}"
-    return None if any(node in reply for reply in replies) else f"{node} did not answer a ping"
+    return None if any(node in r for r in replies or []) else f"{node} did not answer a ping"
 
 
 def check_beat() -> str | None:
