@@ -1,8 +1,12 @@
 # The production image. The same image runs the web server (the default), the Celery worker
 # and beat, and the one-shot migrations: docker-compose.yml picks the command.
 #
-# BASE is the official Python image; PIP_ARGS lets an offline build install from a local
-# wheelhouse (--no-index --find-links=wheels). Both keep their defaults for everyone else.
+# BASE is the official Python image; PIP_ARGS lets an offline build install from a wheelhouse
+# served on loopback to a host-networked build (README, Deployment):
+#   docker build --network host --build-arg BASE=local/bookworm-python:3.11 \
+#     --build-arg PIP_ARGS="--no-index --find-links=http://127.0.0.1:PORT/" .
+# A URL, not a folder: the build stage sees only requirements.txt, so that a code change does
+# not reinstall every dependency. Both keep their defaults for everyone else.
 ARG BASE=python:3.11-slim
 
 FROM ${BASE} AS build
@@ -32,8 +36,11 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret-collectstatic-only-not-a-secret \
 USER 10001
 
 EXPOSE 8000
-# /healthz answers without the database or Redis: "the process serves requests".
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+# One check per role (deploy/healthcheck.py): web, /healthz, which answers without the database
+# or Redis ("the process serves requests"); worker, a Celery ping to this container's worker;
+# beat, a fresh heartbeat. $ROLE names the role; without it the check reads it from the
+# container's command. The worker's check loads the settings, hence the timeout.
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "deploy/healthcheck.py"]
 # As `make run` starts it (leaderboard/gunicorn.conf.py): threaded workers, client timeouts.
 CMD ["gunicorn", "-c", "leaderboard/gunicorn.conf.py", "leaderboard.wsgi:application"]

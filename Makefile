@@ -59,12 +59,13 @@ else
 	$(PY) tests/mongo_server.py -- $(PY) -m pytest $(PYTEST_ARGS)
 endif
 
-## lint: ruff, mypy, and hadolint on the Dockerfile
+## lint: ruff, mypy, hadolint on the Dockerfiles, actionlint on the GitHub workflows
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/hadolint Dockerfile deploy/compose/standins.Dockerfile
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

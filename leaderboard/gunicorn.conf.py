@@ -20,5 +20,8 @@ keepalive = 5
 # One line per request costs a tenth of a cheap request; ACCESS_LOG=1 turns it on.
 accesslog = "-" if os.environ.get("ACCESS_LOG", "") not in {"", "0", "false"} else None
 errorlog = "-"
+# Nothing here uses gunicornc, and its socket would go to $HOME, which the image's user may
+# not write ("Control server error: Permission denied").
+control_socket_disable = True
 # Behind a proxy (docker-compose's nginx), trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -45,3 +45,31 @@ def test_readyz_is_503_when_the_database_does_not_answer():
     status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
     assert json.loads(body)["database"] == "unavailable"
+
+
+def test_readyz_is_503_with_a_reason_until_the_database_is_migrated(tmp_path):
+    # A process of its own, on a database that exists but has no tables yet: what a fresh
+    # deployment's web container sees before the one-shot `migrate` has run.
+    probe = (
+        "import django, json; django.setup();"
+        "from django.core.management import call_command; from django.test import Client;"
+        "before = Client().get('/readyz');"
+        "call_command('migrate', verbosity=0);"
+        "after = Client().get('/readyz');"
+        "print(json.dumps([before.status_code, before.json(), after.status_code]))"
+    )
+    env = {**subprocess_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    before_status, before, after_status = json.loads(result.stdout.strip().splitlines()[-1])
+    assert before_status == 503
+    assert before["migrations"] == "pending"
+    assert "manage.py migrate" in before["reason"]
+    assert after_status == 200
