@@ -208,7 +208,8 @@ def fresh_database(tmp_path: Path) -> Iterator[Any]:
     elif connection.vendor == "mongodb":
         import pymongo
 
-        with pymongo.MongoClient(database_url()) as client:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(database_url())
+        with client:
             for name in made:
                 client.drop_database(name)
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -107,7 +108,8 @@ def _dump(url: str, into: Path) -> None:
         import bson
         import pymongo
 
-        with pymongo.MongoClient(url) as client:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(url)
+        with client:
             database = client.get_default_database()
             dump = {name: list(database[name].find()) for name in database.list_collection_names()}
         into.write_bytes(bson.encode({"collections": dump}))
@@ -124,7 +126,8 @@ def _restore(url: str, dump: Path) -> None:
         import bson
         import pymongo
 
-        with pymongo.MongoClient(url) as client:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(url)
+        with client:
             database = client.get_default_database()
             for name, documents in bson.decode(dump.read_bytes())["collections"].items():
                 database[name].delete_many({})
