@@ -117,10 +117,10 @@ def main() -> None:
             for users in sizes:
                 results.append(bench.measure(users))
                 _print_size(results[-1], args)
+            if args.during_seed:
+                bench.seed_under_load(results[-1])
         if args.throttle_cost:
             bench.throttle_cost(results[-1])
-        if args.during_seed:
-            bench.seed_under_load(results[-1])
     finally:
         shutil.rmtree(bench.paths, ignore_errors=True)
     _print_growth(results)
