@@ -58,12 +58,12 @@ def differences(client: Client | None = None) -> list[str]:
                 found.append(
                     f"search {fragment!r}: {_pick(search['results'])[:3]} != {matching[:3]}"
                 )
-    groups = client.get("/api/users/grouped-by-score/", {"limit": 500}).json()
+    groups = client.get("/api/users/grouped-by-score/", {"limit": 200}).json()
     rows = (
         User.objects.alive()
         .values("points")
         .annotate(count=Count("pk"), average_age=Avg("age"))
-        .order_by("-points")[:500]
+        .order_by("-points")[:200]
     )
     wanted_groups = [(r["points"], r["count"], round(float(r["average_age"]), 2)) for r in rows]
     got_groups = [(g["points"], g["count"], g["average_age"]) for g in groups["results"]]

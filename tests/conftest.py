@@ -218,16 +218,17 @@ def manage(
     *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `manage.py` in a subprocess against the test database and Redis (or what ``env``
-    says instead)."""
-    return subprocess.run(
+    says instead); with ``check``, a failure shows what the command printed."""
+    done = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**subprocess_env(), **(env or {})},
         capture_output=True,
         text=True,
-        check=check,
         timeout=120,
     )
+    assert not check or done.returncode == 0, f"manage.py {args[0]}: {done.stderr[-4000:]}"
+    return done
 
 
 class DisposableRedis:
