@@ -11,6 +11,8 @@ from leaderboard.http.limits import (
     MAX_PAGE_SIZE,
     MAX_USERS_PER_GROUP,
 )
+from tests.conftest import wire_id
+from users.factories import UserFactory
 from users.models import User
 from users.services import users_bulk_create
 
@@ -110,14 +112,16 @@ def test_a_gzipped_answer_s_etag_sent_back_gets_a_304(settings, api, biggest_use
         "/api/users/?limit=٥",
         "/api/users/?offset=١",
         "/api/users/?points=٣",
-        "/api/users/1/around/?size=٥",
+        "/api/users/{id}/around/?size=٥",
         "/api/users/grouped-by-score/?users_per_group=٥",
         "/api/winners/?user=١",
         "/api/users/?limit=５",  # fullwidth
     ],
 )
-def test_integers_in_queries_are_ascii_digits_only(api, path):
-    response = api.get(path)
+def test_integers_in_queries_are_ascii_digits_only(api, db, path):
+    user = UserFactory()
+
+    response = api.get(path.format(id=wire_id(user.pk)))
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
