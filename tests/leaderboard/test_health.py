@@ -25,24 +25,30 @@ def test_readyz_reports_the_database_and_redis(api):
     }
 
 
-def test_readyz_is_503_when_the_database_does_not_answer():
-    # A process of its own, pointed at a database port where nothing listens.
-    probe = (
-        "import django; django.setup();"
-        "from django.test import Client; r = Client().get('/readyz');"
-        "print(r.status_code, r.content.decode())"
-    )
-    env = {**subprocess_env(), "DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}
+def probe(code: str, *, database_url: str) -> str:
+    """The last line ``code`` prints in a process of its own, on the database at
+    ``database_url``."""
     result = subprocess.run(
-        [sys.executable, "-c", probe],
+        [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        env={**subprocess_env(), "DATABASE_URL": database_url},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=True,
     )
-    status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_readyz_is_503_when_the_database_does_not_answer():
+    # A process of its own, pointed at a database port where nothing listens.
+    answer = probe(
+        "import django; django.setup();"
+        "from django.test import Client; r = Client().get('/readyz');"
+        "print(r.status_code, r.content.decode())",
+        database_url="postgres://postgres@127.0.0.1:1/none",
+    )
+    status, body = answer.split(" ", 1)
     assert status == "503"
     assert json.loads(body)["database"] == "unavailable"
 
@@ -50,25 +56,16 @@ def test_readyz_is_503_when_the_database_does_not_answer():
 def test_readyz_is_503_with_a_reason_until_the_database_is_migrated(tmp_path):
     # A process of its own, on a database that exists but has no tables yet: what a fresh
     # deployment's web container sees before the one-shot `migrate` has run.
-    probe = (
+    answer = probe(
         "import django, json; django.setup();"
         "from django.core.management import call_command; from django.test import Client;"
         "before = Client().get('/readyz');"
         "call_command('migrate', verbosity=0);"
         "after = Client().get('/readyz');"
-        "print(json.dumps([before.status_code, before.json(), after.status_code]))"
+        "print(json.dumps([before.status_code, before.json(), after.status_code]))",
+        database_url=f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
     )
-    env = {**subprocess_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    before_status, before, after_status = json.loads(result.stdout.strip().splitlines()[-1])
+    before_status, before, after_status = json.loads(answer)
     assert before_status == 503
     assert before["migrations"] == "pending"
     assert "manage.py migrate" in before["reason"]
