@@ -52,6 +52,7 @@ def corrupt_the_board(members: dict[str, int]) -> None:
     get_redis_connection("default").zadd(live_key("board"), members)
 
 
+@pytest.mark.usefixtures("index_trusted_throughout")
 def test_sixteen_threads_on_one_user_lose_no_update():
     user = UserFactory(points=1000)
     key = token_issue(username="load")
@@ -73,6 +74,7 @@ def test_sixteen_threads_on_one_user_lose_no_update():
     assert_index_matches_db()
 
 
+@pytest.mark.usefixtures("index_trusted_throughout")
 def test_sixteen_threads_times_fifty_increments_on_one_user_give_the_exact_sum():
     # On MongoDB each of these is a transaction that a concurrent one aborts with a
     # WriteConflict; the service runs it again (leaderboard/transactions.py), and no client
