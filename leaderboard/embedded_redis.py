@@ -211,8 +211,10 @@ def stop(directory: Path) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
+    # Until it has exited, not only stopped answering: it saves its data after that, and a
+    # server started here meanwhile would find the lock still held.
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while _answers(socket_path(directory)) and time.monotonic() < deadline:
+    while _server_runs(directory) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

@@ -1,7 +1,10 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings.local")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from leaderboard.handlers import Application  # noqa: E402  (needs the settings)
+
+application = Application()

@@ -21,18 +21,30 @@ def at_once(job: Callable[[], object]) -> object:
     return job()
 
 
+class Handover:
+    """What the index answered once it had a hand-over's entries: ``rank`` is the first
+    entry's rank when reads may trust it. None until then (the transaction has not
+    committed, or the hand-over runs elsewhere) and when Redis was away."""
+
+    rank: int | None = None
+
+
 def index_on_commit(
     entries: list[ranking.Entry],
     *,
     pending: PendingRange | None = None,
     run: Callable[[Callable[[], object]], object] = at_once,
-) -> None:
-    """Once the current transaction commits, give ``entries`` to the index; then clear the
-    bulk load's ``pending`` range if the index holds them for good. ``run`` runs the
-    hand-over (at once, or on a thread of the caller's)."""
+) -> Handover:
+    """Once the current transaction commits (at once, outside one), give ``entries`` to the
+    index; then clear the bulk load's ``pending`` range if the index holds them for good.
+    ``run`` runs the hand-over (at once, or on a thread of the caller's)."""
+    handover = Handover()
 
     def hand_over() -> None:
-        if ranking.put(entries) and pending is not None:
+        put = ranking.put(entries)
+        handover.rank = put.rank
+        if put.held and pending is not None:
             ranges_clear([pending])
 
     transaction.on_commit(lambda: run(hand_over))
+    return handover

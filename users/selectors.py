@@ -7,6 +7,7 @@ O(N), so each of its reads runs under ``LEADERBOARD_FALLBACK_SECONDS``.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Avg, Count, Q
 
 from leaderboard.timelimit import time_limit
@@ -107,13 +109,37 @@ def _from_index(placed: Sequence[ranking.Placed]) -> list[RankedUser]:
     found = profiles.get_many((p.pk, p.version) for p in keyed)
     missing = [p.pk for p in keyed if p.pk not in found]
     if missing:
-        rows = User.objects.alive().filter(pk__in=missing)
-        for pk, version, name, age, address in rows.values_list(
-            "pk", "version", "name", "age", "address"
-        ):
+        for pk, version, name, age, address in _profile_rows(missing):
             found[pk] = profile = Profile(name, age, address)
             profiles.put(pk, version, profile)
     return [RankedUser(p.pk, *found[p.pk], p.points, p.rank) for p in keyed if p.pk in found]
+
+
+_PROFILE = ("pk", "version", "name", "age", "address")
+
+
+def _profile_rows(pks: list[Any]) -> list[tuple[Any, ...]]:
+    """``_PROFILE`` of the live users among ``pks``. On the SQL databases, in a statement
+    written here: the ORM's compiling of an IN of fifty ids cost as much as the rest of a
+    page. The ids come from the index, as the ORM's own ``to_python`` makes them."""
+    if connection.vendor == "mongodb":
+        return list(User.objects.alive().filter(pk__in=pks).values_list(*_PROFILE))
+    with connection.cursor() as cursor:
+        cursor.execute(_profile_sql(connection.vendor, len(pks)), pks)
+        return cursor.fetchall()
+
+
+@functools.lru_cache(maxsize=64)
+def _profile_sql(vendor: str, count: int) -> str:
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in User._meta.concrete_fields}
+    column["pk"] = column[User._meta.pk.name]
+    # Names from the model, quoted; every value is a parameter.
+    return (
+        f"SELECT {', '.join(column[name] for name in _PROFILE)} "  # noqa: S608
+        f"FROM {quote(User._meta.db_table)} "
+        f"WHERE NOT {column['deleted']} AND {column['pk']} IN ({', '.join(['%s'] * count)})"
+    )
 
 
 def _with_pk(placed: ranking.Placed, pk: Any) -> ranking.Placed:

@@ -4,8 +4,10 @@ the row as pending for the index in one statement, and hands the committed state
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -45,19 +47,22 @@ _STATE = ("name", "age", "address", "points", "version", "deleted")
 
 
 def _index_after_commit(pk: Any) -> RankedUser:
-    """Read the row as this transaction leaves it and, once committed, give it to the index.
-    Returns the user, ranked.
+    """Read the row as this transaction leaves it and hand it to the index (``_hand_over``).
 
     The read happens inside the transaction, so the state is exactly the one this write
-    commits; the index keeps whichever state it sees with the highest version. The rank does
-    not count the user, so it is right before the index write lands (which, inside an outer
-    transaction, is only at its commit).
+    commits; the index keeps whichever state it sees with the highest version.
     """
-    name, age, address, points, version, deleted = (
-        User.objects.filter(pk=pk).values_list(*_STATE).get()
-    )
-    index_on_commit([ranking.Entry(pk, points, version, age, deleted)])
-    rank = 0 if deleted else ranking.rank(pk, points)
+    return _hand_over(pk, User.objects.filter(pk=pk).values_list(*_STATE).get())
+
+
+def _hand_over(pk: Any, state: tuple[Any, ...]) -> RankedUser:
+    """Give the committed ``state`` (``_STATE``'s fields) to the index once it is committed,
+    and answer with the user, ranked. The index's own answer has the rank when the write has
+    committed (outside a transaction it has); else the rank is read, leaving the user out of
+    the count, so that it is right before the index write lands."""
+    name, age, address, points, version, deleted = state
+    handover = index_on_commit([ranking.Entry(pk, points, version, age, deleted)])
+    rank = 0 if deleted else handover.rank or ranking.rank(pk, points)
     if rank is None:
         with fallback():
             rank = User.objects.alive().filter(points__gt=points).exclude(pk=pk).count() + 1
@@ -114,15 +119,49 @@ def points_change(*, user_id: Any, delta: int) -> RankedUser:
     the result would leave 0..MAX_POINTS; in both cases nothing changes.
     """
     pk = user_pk(user_id)
-    with atomic():
-        changed = (
-            User.objects.alive()
-            .filter(pk=pk, points__gte=max(0, -delta), points__lte=MAX_POINTS - max(0, delta))
-            .update(points=F("points") + delta, **_changed())
-        )
-        if not changed:
-            raise PointsOutOfRange(User.objects.alive().get(pk=pk), delta)
-        return _index_after_commit(pk)
+    low, high = max(0, -delta), MAX_POINTS - max(0, delta)
+    if connection.vendor == "mongodb":
+        with atomic():
+            changed = (
+                User.objects.alive()
+                .filter(pk=pk, points__gte=low, points__lte=high)
+                .update(points=F("points") + delta, **_changed())
+            )
+            state = User.objects.filter(pk=pk).values_list(*_STATE).get() if changed else None
+    else:
+        state = _points_added(pk, delta, low, high)
+    if state is None:
+        raise PointsOutOfRange(User.objects.alive().get(pk=pk), delta)
+    return _hand_over(pk, state)
+
+
+def _points_added(pk: Any, delta: int, low: int, high: int) -> tuple[Any, ...] | None:
+    """The SQL databases' points change: the UPDATE of ``points_change``, its mark and the
+    state it leaves in one statement, a transaction of its own outside an outer one. It is
+    the busiest write, and this is one round trip where the ORM needs four (BEGIN, UPDATE,
+    SELECT, COMMIT). None when no row matched."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_points_sql(connection.vendor), [delta, now, pk, low, high])
+        rows = cursor.fetchall()  # to the end: SQLite ends the statement, and commits, there
+    return (*rows[0], False) if rows else None
+
+
+@functools.cache
+def _points_sql(vendor: str) -> str:
+    """``_points_added``'s statement for ``vendor``: the change, and what ``_changed()`` sets
+    besides it."""
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in User._meta.concrete_fields}
+    points, version = column["points"], column["version"]
+    # Names from the model, quoted; every value is a parameter.
+    return (
+        f"UPDATE {quote(User._meta.db_table)} SET {points} = {points} + %s, "  # noqa: S608
+        f"{version} = {version} + 1, {column['updated_at']} = %s, "
+        f"{column['index_pending']} = TRUE "
+        f"WHERE {column['id']} = %s AND NOT {column['deleted']} AND {points} BETWEEN %s AND %s "
+        f"RETURNING {', '.join(column[name] for name in _STATE[:-1])}"
+    )
 
 
 @retried

@@ -172,7 +172,8 @@ class UserViewSet(viewsets.GenericViewSet[User]):
     @extend_schema(
         summary="Users grouped by points, highest first, with count and average age",
         description=(
-            "Counts and average ages are exact at the moment of the request. At most "
+            "Counts and average ages are exact at the moment of the request; anonymous "
+            "answers, like the board's, may be reused for a second. At most "
             f"{MAX_GROUPED_USERS:,} users in all: `limit` × `users_per_group` above that is a "
             f"400. An answer over {MAX_ANSWER_BYTES // 2**20} MB (only with many long names "
             "and addresses: about 650 users of the longest) is a 400 too, that says to ask "
@@ -206,7 +207,9 @@ class UserViewSet(viewsets.GenericViewSet[User]):
                     ]
                 }
             )
-        return self.paginator.page(request, total, list(map(group_json, groups)))
+        return _cacheable(
+            request, self.paginator.page(request, total, list(map(group_json, groups)))
+        )
 
 
 def _valid(

@@ -67,6 +67,19 @@ MIDDLEWARE = [
     # Locks out admin sign-ins after repeated failures; last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
+# API calls that carry no cookie take these only (leaderboard/handlers.py): what serves the
+# site's pages and sessions has nothing to do for them.
+_SITE_ONLY = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+API_MIDDLEWARE = [name for name in MIDDLEWARE if name not in _SITE_ONLY]
 
 ROOT_URLCONF = "leaderboard.urls"
 WSGI_APPLICATION = "leaderboard.wsgi.application"
@@ -116,6 +129,9 @@ else:
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            # The same backend, checking a kept connection without a round trip.
+            DATABASES["default"]["ENGINE"] = "leaderboard.db.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # MongoDB mode checked with no server at all (`make check-mongo`).

@@ -62,7 +62,7 @@ from .sweep import (
     trust_ms,
     vouch,
 )
-from .writes import LEASE_SECONDS, Entry, RebuildInProgress, apply, put
+from .writes import LEASE_SECONDS, Entry, Put, RebuildInProgress, apply, put
 
 __all__ = [
     "LEASE_SECONDS",
@@ -72,6 +72,7 @@ __all__ = [
     "Groups",
     "Need",
     "Placed",
+    "Put",
     "RebuildInProgress",
     "Rebuilt",
     "RedisUnavailable",

@@ -69,3 +69,16 @@ local function first_rank(board, rows)
   end
   return redis.call('ZCOUNT', board, '-inf', '(' .. rows[2]) + 1
 end
+
+-- A user's competition rank at `points`: 1 + the other users with more points. The user is
+-- left out of the count, so the answer is right whether or not the board holds the user's
+-- latest points yet.
+local function rank_at(board, member, points)
+  local score = -tonumber(points)
+  local rank = redis.call('ZCOUNT', board, '-inf', '(' .. score) + 1
+  local held = redis.call('ZSCORE', board, member)
+  if held and tonumber(held) < score then
+    rank = rank - 1
+  end
+  return rank
+end

@@ -4,10 +4,13 @@
 --
 -- target '' applies to the live generation and to one being rebuilt; a generation id
 -- applies to that generation only, while it is the one being rebuilt (a rebuild's own fill),
--- and renews its lease. Returns {how many states were newer than the ones held, complete},
--- complete being 1 unless a rebuild is filling a generation that writers do not feed yet
--- (so the rows' marks must stay for its catch-up); or -1 when the targeted rebuild is no
--- longer the current one.
+-- and renews its lease. Returns {how many states were newer than the ones held, complete,
+-- status, rank}: complete is 1 unless a rebuild is filling a generation that writers do not
+-- feed yet (so the rows' marks must stay for its catch-up); status is the live generation's,
+-- as the read scripts give it; rank is the first user's competition rank at the points sent,
+-- as the live generation holds the board after the write, so that a single write needs no
+-- second call to answer with its rank (none for a deletion or another target). Or -1 when the
+-- targeted rebuild is no longer the current one.
 --
 -- A state lands only when its version is newer than the one held, so writes may arrive late,
 -- twice or out of order, from any process, and the index still ends equal to the database.
@@ -193,4 +196,9 @@ for _, g in ipairs(targets) do
   applied = apply(generation(prefix, g))
 end
 local filling = redis.call('EXISTS', prefix .. ':filling')
-return {applied, 1 - filling}
+local G, status = live(prefix)
+local rank = false
+if G and target == '' and ARGV[5] ~= '' then
+  rank = rank_at(G .. 'board', ARGV[4], ARGV[5])
+end
+return {applied, 1 - filling, status, rank}
