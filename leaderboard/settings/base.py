@@ -298,6 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ReadOnlyOrWriter"],
     "DEFAULT_PARSER_CLASSES": ["leaderboard.http.bodies.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["leaderboard.api.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "leaderboard.api.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "leaderboard.api.LimitOffsetPagination",
     "DEFAULT_THROTTLE_CLASSES": ["leaderboard.http.throttles.WriteThrottle"],
     "NUM_PROXIES": NUM_PROXIES,

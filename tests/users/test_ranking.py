@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
@@ -359,3 +360,24 @@ def test_members_keep_creation_order_across_the_encodings_widths():
 
     assert sorted(members) == members  # the board breaks ties in this order
     assert [ranking.pk_of(m) for m in members] == ids
+
+
+@pytest.mark.skipif(connection.vendor == "mongodb", reason="MongoDB's is a transaction of two")
+def test_a_point_change_is_one_database_statement_and_one_script_call():
+    user = UserFactory(points=5)
+    UserFactory(points=9)
+    redis = get_redis_connection("default")
+    before = script_calls(redis)
+
+    with CaptureQueriesContext(connection) as statements:
+        answer = points_change(user_id=user.pk, delta=2)
+
+    assert len(statements) == 1
+    assert script_calls(redis) - before == 1  # the index write, which answers the rank too
+    assert (answer.points, answer.rank) == (7, 2)
+    assert_index_matches_db()
+
+
+def script_calls(redis) -> int:
+    stats = redis.info("commandstats")
+    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("eval", "evalsha"))
