@@ -180,6 +180,7 @@ def test_readers_keep_the_old_index_until_the_swap():
     assert_index_matches_db()
 
 
+@pytest.mark.usefixtures("index_trusted_throughout")
 def test_concurrent_readers_during_a_rebuild_see_the_old_or_the_new_index_only():
     UserFactory.create_batch(2_000, points=5)
     corrupt_the_board({ranking.member(99_999): -1})
