@@ -11,8 +11,9 @@ The database and the Redis database it is given are WIPED. Without URLs it uses 
 file and an embedded Redis of its own under var/bench/, apart from `make run`'s.
 
 Every endpoint is measured with wrk (Debian's package) from the same machine, so the load
-generator shares the CPUs with the server: the figures are a floor. /healthz is measured in
-the same state as the floor, and each endpoint is also given as a ratio to it. Throttling is
+generator shares the CPUs with the server: the figures are a floor. /healthz is measured
+first, and again for a few seconds just before each scenario; each endpoint is also given as
+a ratio to the /healthz measured just before it, in the same state. Throttling is
 off for the run (one address sending thousands of requests a second is what it stops); its
 cost is measured separately (--throttle-cost).
 """
@@ -44,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 PATHS_LUA = Path(__file__).resolve().parent / "wrk" / "paths.lua"
+FLOOR = "/healthz (the floor)"
+# /healthz is measured again, this long, before each scenario.
+FLOOR_SECONDS = 3.0
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Size:
     redis_bytes_per_user: dict[str, float] = field(default_factory=dict)
     winner_job_p50_ms: float = 0.0
     loads: dict[str, Load] = field(default_factory=dict)
+    # /healthz measured again just before each scenario: its ratio's own floor.
+    floors: dict[str, Load] = field(default_factory=dict)
     index_differences_after_writes: int | None = None
 
 
@@ -266,6 +272,8 @@ class Bench:
         self._prepare_paths()
         for name, target in self._scenarios():
             if not self.args.only or self.args.only in name or name.startswith("/healthz"):
+                if name != FLOOR:
+                    size.floors[name] = self._floor_now()
                 size.loads[name] = self.load(*target)
         # The targets for these two are latencies, which one client shows without queueing.
         one_client: dict[str, str | Path] = {
@@ -274,6 +282,7 @@ class Bench:
         }
         for name, path in one_client.items():
             if not self.args.only or self.args.only in name:
+                size.floors[name] = self._floor_now()
                 size.loads[name] = self.load(path, connections=1)
         size.index_differences_after_writes = index_differences(self.env)
         return size
@@ -319,7 +328,7 @@ class Bench:
     def _scenarios(self) -> list[tuple[str, tuple[Any, ...]]]:
         p = self.paths
         return [
-            ("/healthz (the floor)", ("/healthz",)),  # always first: the others' reference
+            (FLOOR, ("/healthz",)),  # always first
             ("board, top page of 50 (anonymous, identical)", ("/api/users/",)),
             ("board, random deep page of 50", (p / "offsets.txt",)),
             ("user detail with rank, random user", (p / "ids.txt",)),
@@ -330,6 +339,9 @@ class Bench:
             ("increment, random user, token", (p / "increment.txt", "POST")),
             ("decrement, random user, token", (p / "decrement.txt", "POST")),
         ]
+
+    def _floor_now(self) -> Load:
+        return self.load("/healthz", seconds=min(FLOOR_SECONDS, self.args.seconds))
 
     def load(
         self, target: str | Path, method: str = "GET", connections: int = 0, seconds: float = 0
@@ -350,12 +362,14 @@ class Bench:
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         return _parse_wrk(out)
 
-    def seed_under_load(self, steady: Size) -> None:
+    def seed_under_load(self, size: Size) -> None:
         """Seed ``--during-seed`` users beside the live service, and load it meanwhile and in
-        each minute after: a bulk write must not send reads to the database's slow path."""
-        names: dict[str, tuple[str, Path, str]] = {
-            "detail": ("user detail with rank, random user", self.paths / "ids.txt", "GET"),
-            "increment": ("increment, random user, token", self.paths / "increment.txt", "POST"),
+        each minute after: a bulk write must not send reads to the database's slow path. The
+        steady state is the same burst, just before the seed. The bursts go into ``size``'s
+        loads, for the JSON file."""
+        names: dict[str, tuple[Path, str]] = {
+            "detail": (self.paths / "ids.txt", "GET"),
+            "increment": (self.paths / "increment.txt", "POST"),
         }
         seconds = 4.0
         rows: list[tuple[str, dict[str, Load]]] = []
@@ -363,13 +377,15 @@ class Bench:
         def burst(phase: str) -> None:
             loads = {
                 kind: self.load(path, method, seconds=seconds)
-                for kind, (_, path, method) in names.items()
+                for kind, (path, method) in names.items()
             }
             rows.append((phase, loads))
             print(f"  {phase}: " + ", ".join(f"{k} {v.rate:.0f} req/s" for k, v in loads.items()))
 
         count = self.args.during_seed
         print(f"\nSeeding {count:,} more users beside the service, loaded meanwhile…")
+        burst("steady, before")
+        steady = rows[0][1]
         seeding = subprocess.Popen(
             [sys.executable, "manage.py", "seed_users", "--count", str(count)],
             cwd=ROOT,
@@ -393,7 +409,7 @@ class Bench:
         print(f"|{'-' * 22}|{'-' * 14}|{'-' * 10}|{'-' * 17}|{'-' * 10}|{'-' * 8}|")
         worst = 1.0
         for phase, loads in rows:
-            ratios = {k: loads[k].rate / steady.loads[n].rate for k, (n, _, _) in names.items()}
+            ratios = {kind: loads[kind].rate / steady[kind].rate for kind in names}
             worst = min(worst, *ratios.values())
             errors = sum(load.errors for load in loads.values())
             print(
@@ -401,7 +417,7 @@ class Bench:
                 f"{loads['increment'].rate:>15.0f} | {ratios['increment']:>8.2f} | {errors:>6} |"
             )
         print(f"\nLowest ratio to the steady state: {worst:.2f} (the goal: 0.8 or more)")
-        steady.loads.update(
+        size.loads.update(
             {f"{phase}: {kind}": load for phase, loads in rows for kind, load in loads.items()}
         )
 
@@ -592,8 +608,14 @@ def python_load(
     return Load(len(latencies) / seconds, statistics.median(latencies), p99, errors[0])
 
 
+def _floor(size: Size, name: str) -> Load:
+    """The /healthz figure that scenario ``name`` is given relative to: the one measured just
+    before it (the machine's state drifts within a run: the floor has moved by half between
+    one scenario and the next), else the first one."""
+    return size.floors.get(name) or size.loads[FLOOR]
+
+
 def _print_size(size: Size, args: argparse.Namespace) -> None:
-    floor = size.loads["/healthz (the floor)"]
     print(f"## {size.users:,} users\n")
     print(f"- seed_users (added users): {size.seed_s:.1f} s, peak RSS {size.seed_rss_mb:.0f} MB")
     print(
@@ -610,14 +632,15 @@ def _print_size(size: Size, args: argparse.Namespace) -> None:
     )
     print(
         f"| {'scenario':<48} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | "
-        f"{'x floor':>7} | {'errors':>6} |"
+        f"{'floor/s':>7} | {'x floor':>7} | {'errors':>6} |"
     )
-    print(f"|{'-' * 50}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 8}|")
+    print(f"|{'-' * 50}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 8}|")
     for name, load in size.loads.items():
+        floor = _floor(size, name)
         ratio = load.rate / floor.rate if floor.rate else 0
         print(
             f"| {name:<48} | {load.rate:>7.0f} | {load.p50_ms:>7.1f} | {load.p99_ms:>7.1f} | "
-            f"{ratio:>7.2f} | {load.errors:>6} |"
+            f"{floor.rate:>7.0f} | {ratio:>7.2f} | {load.errors:>6} |"
         )
     print()
 
@@ -632,7 +655,7 @@ def _print_growth(results: list[Size]) -> None:
     header = " | ".join(f"{r.users:>10,}" for r in results)
     print(f"| {'scenario':<48} | {header} |")
     print(f"|{'-' * 50}|" + "|".join("-" * 12 for _ in results) + "|")
-    rows = [name for name in first.loads if name != "/healthz (the floor)"]
+    rows = [name for name in first.loads if name != FLOOR]
     for name in [*rows, "winner job"]:
         cells = []
         for r in results:
@@ -640,7 +663,7 @@ def _print_growth(results: list[Size]) -> None:
                 value, base = r.winner_job_p50_ms, first.winner_job_p50_ms
                 cells.append(value / base if base else 0)
                 continue
-            floor, base_floor = r.loads["/healthz (the floor)"], first.loads["/healthz (the floor)"]
+            floor, base_floor = _floor(r, name), _floor(first, name)
             relative = r.loads[name].p50_ms / floor.p50_ms
             base = first.loads[name].p50_ms / base_floor.p50_ms
             cells.append(relative / base if base else 0)
