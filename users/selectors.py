@@ -22,7 +22,7 @@ from django.db.models import Avg, Count, Q
 from leaderboard.timelimit import time_limit
 
 from . import ranking
-from .models import User
+from .models import User, user_columns
 from .profiles import Profile, profiles
 
 T = TypeVar("T")
@@ -131,13 +131,11 @@ def _profile_rows(pks: list[Any]) -> list[tuple[Any, ...]]:
 
 @functools.lru_cache(maxsize=64)
 def _profile_sql(vendor: str, count: int) -> str:
-    quote = connection.ops.quote_name
-    column = {field.name: quote(field.column) for field in User._meta.concrete_fields}
-    column["pk"] = column[User._meta.pk.name]
+    table, column = user_columns(connection)
     # Names from the model, quoted; every value is a parameter.
     return (
         f"SELECT {', '.join(column[name] for name in _PROFILE)} "  # noqa: S608
-        f"FROM {quote(User._meta.db_table)} "
+        f"FROM {table} "
         f"WHERE NOT {column['deleted']} AND {column['pk']} IN ({', '.join(['%s'] * count)})"
     )
 

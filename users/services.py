@@ -15,7 +15,7 @@ from leaderboard.transactions import atomic, retried
 
 from . import ranking
 from .indexing import index_on_commit
-from .models import MAX_POINTS, User
+from .models import MAX_POINTS, User, user_columns
 from .selectors import RankedUser, fallback, user_pk, with_ranks
 
 
@@ -151,15 +151,14 @@ def _points_added(pk: Any, delta: int, low: int, high: int) -> tuple[Any, ...] |
 def _points_sql(vendor: str) -> str:
     """``_points_added``'s statement for ``vendor``: the change, and what ``_changed()`` sets
     besides it."""
-    quote = connection.ops.quote_name
-    column = {field.name: quote(field.column) for field in User._meta.concrete_fields}
+    table, column = user_columns(connection)
     points, version = column["points"], column["version"]
     # Names from the model, quoted; every value is a parameter.
     return (
-        f"UPDATE {quote(User._meta.db_table)} SET {points} = {points} + %s, "  # noqa: S608
+        f"UPDATE {table} SET {points} = {points} + %s, "  # noqa: S608
         f"{version} = {version} + 1, {column['updated_at']} = %s, "
         f"{column['index_pending']} = TRUE "
-        f"WHERE {column['id']} = %s AND NOT {column['deleted']} AND {points} BETWEEN %s AND %s "
+        f"WHERE {column['pk']} = %s AND NOT {column['deleted']} AND {points} BETWEEN %s AND %s "
         f"RETURNING {', '.join(column[name] for name in _STATE[:-1])}"
     )
 
