@@ -22,9 +22,10 @@ def at_once(job: Callable[[], object]) -> object:
 
 
 class Handover:
-    """What the index answered once it had a hand-over's entries: ``rank`` is the first
+    """What the index answered once it had a hand-over's entries: ``rank`` is a single
     entry's rank when reads may trust it. None until then (the transaction has not
-    committed, or the hand-over runs elsewhere) and when Redis was away."""
+    committed, or the hand-over runs elsewhere), for several entries, and when Redis was
+    away."""
 
     rank: int | None = None
 

@@ -50,7 +50,7 @@ class Put(NamedTuple):
     """What a write to the index answered."""
 
     held: bool  # the index holds the entries for good: their marks may be cleared
-    rank: int | None  # the first entry's rank after the write, when reads may trust it
+    rank: int | None  # a single entry's rank after the write, when reads may trust it
 
 
 def _run(redis: Redis, entries: Iterable[Entry], generation: str) -> list[list[Any]]:

@@ -7,10 +7,11 @@
 -- and renews its lease. Returns {how many states were newer than the ones held, complete,
 -- status, rank}: complete is 1 unless a rebuild is filling a generation that writers do not
 -- feed yet (so the rows' marks must stay for its catch-up); status is the live generation's,
--- as the read scripts give it; rank is the first user's competition rank at the points sent,
--- as the live generation holds the board after the write, so that a single write needs no
--- second call to answer with its rank (none for a deletion or another target). Or -1 when the
--- targeted rebuild is no longer the current one.
+-- as the read scripts give it; rank, for a single user's write to the live index, is that
+-- user's competition rank at the points sent, as the board stands after the write, so that
+-- the write needs no second call to answer with it (none for a deletion, a batch or another
+-- target, which nobody asks it of). Or -1 when the targeted rebuild is no longer the current
+-- one.
 --
 -- A state lands only when its version is newer than the one held, so writes may arrive late,
 -- twice or out of order, from any process, and the index still ends equal to the database.
@@ -198,7 +199,7 @@ end
 local filling = redis.call('EXISTS', prefix .. ':filling')
 local G, status = live(prefix)
 local rank = false
-if G and target == '' and ARGV[5] ~= '' then
+if G and target == '' and #ARGV == 6 and ARGV[5] ~= '' then
   rank = rank_at(G .. 'board', ARGV[4], ARGV[5])
 end
 return {applied, 1 - filling, status, rank}
