@@ -10,7 +10,9 @@ MongoDB does not queue a transaction's write behind another one's on the same do
 PostgreSQL does: it aborts it with `WriteConflict`, labelled `TransientTransactionError`, and
 the whole transaction is to be run again. `retried` does that, on pymongo's rules for
 `with_transaction` (a jittered exponential backoff, within a time limit), around the write
-services, so that sixteen clients adding points to one user at once all succeed.
+services. The busiest of them, a points change, needs no transaction on MongoDB (one
+document's `findAndModify`, which the server serializes itself), so that sixteen clients
+adding points to one user at once never wait on each other's retries.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from pymongo import ReturnDocument
 
 from leaderboard.transactions import atomic, retried
 
@@ -120,16 +121,8 @@ def points_change(*, user_id: Any, delta: int) -> RankedUser:
     """
     pk = user_pk(user_id)
     low, high = max(0, -delta), MAX_POINTS - max(0, delta)
-    if connection.vendor == "mongodb":
-        with atomic():
-            changed = (
-                User.objects.alive()
-                .filter(pk=pk, points__gte=low, points__lte=high)
-                .update(points=F("points") + delta, **_changed())
-            )
-            state = User.objects.filter(pk=pk).values_list(*_STATE).get() if changed else None
-    else:
-        state = _points_added(pk, delta, low, high)
+    added = _points_added_mongodb if connection.vendor == "mongodb" else _points_added
+    state = added(pk, delta, low, high)
     if state is None:
         raise PointsOutOfRange(User.objects.alive().get(pk=pk), delta)
     return _hand_over(pk, state)
@@ -145,6 +138,33 @@ def _points_added(pk: Any, delta: int, low: int, high: int) -> tuple[Any, ...] |
         cursor.execute(_points_sql(connection.vendor), [delta, now, pk, low, high])
         rows = cursor.fetchall()  # to the end: SQLite ends the statement, and commits, there
     return (*rows[0], False) if rows else None
+
+
+def _points_added_mongodb(pk: Any, delta: int, low: int, high: int) -> tuple[Any, ...] | None:
+    """MongoDB's ``_points_added``: one ``findAndModify`` of the one document, outside any
+    transaction. A single-document write is atomic on its own, and the server queues
+    concurrent ones on the same document itself; inside a transaction, each would abort the
+    others with a ``WriteConflict`` for the client to run again, and under sixteen clients on
+    one user some would give up."""
+    table, column = user_columns(connection)
+    document = connection.get_collection(table).find_one_and_update(  # type: ignore[attr-defined]
+        {column["pk"]: pk, column["deleted"]: False, column["points"]: {"$gte": low, "$lte": high}},
+        {
+            "$inc": {column["points"]: delta, column["version"]: 1},
+            "$set": {
+                column["updated_at"]: connection.ops.adapt_datetimefield_value(timezone.now()),
+                column["index_pending"]: True,
+            },
+        },
+        projection=[column[name] for name in _STATE],
+        session=connection.session,  # type: ignore[attr-defined]  # an outer transaction's, if any
+        return_document=ReturnDocument.AFTER,
+    )
+    if document is None:
+        return None
+    name, age, address, points, version, deleted = (document[column[name]] for name in _STATE)
+    # A server may answer $inc's results as bson's Int64, which the index's encoder refuses.
+    return name, age, address, int(points), int(version), deleted
 
 
 @functools.cache

@@ -73,12 +73,18 @@ def recorded(monkeypatch: pytest.MonkeyPatch, django_db_blocker: Any) -> Iterato
         record.calls.append((self.name, "update_many", {"filter": criteria, "update": update}))
         return SimpleNamespace(matched_count=0, modified_count=0)
 
+    def find_one_and_update(self: Collection, criteria: Any, update: Any, **kwargs: Any) -> Any:
+        record.calls.append(
+            (self.name, "find_one_and_update", {"filter": criteria, "update": update, **kwargs})
+        )
+
     def insert_many(self: Collection, documents: list[Any], **kwargs: Any) -> Any:
         record.calls.append((self.name, "insert_many", documents))
         return SimpleNamespace(inserted_ids=[ObjectId() for _ in documents])
 
     monkeypatch.setattr(Collection, "aggregate", aggregate)
     monkeypatch.setattr(Collection, "update_many", update_many)
+    monkeypatch.setattr(Collection, "find_one_and_update", find_one_and_update)
     monkeypatch.setattr(Collection, "insert_many", insert_many)
     # No test database is created: there is no server. pymongo connects lazily, at the first
     # call, and every call is the recorder's.
@@ -86,20 +92,24 @@ def recorded(monkeypatch: pytest.MonkeyPatch, django_db_blocker: Any) -> Iterato
         yield record
 
 
-def test_a_points_change_is_one_conditional_update(recorded):
-    from users.models import User
+def test_a_points_change_is_one_conditional_find_and_modify_in_no_transaction(recorded):
+    from users.models import MAX_POINTS, User
     from users.services import points_change
 
+    user_id = ObjectId()
     with pytest.raises(User.DoesNotExist):  # nothing matched: the recorder finds no one
-        points_change(user_id=str(ObjectId()), delta=5)
+        points_change(user_id=str(user_id), delta=-5)
 
-    (update,) = recorded.of("update_many")
-    (stage,) = update["update"]
-    assert stage["$set"]["points"] == {"$add": ["$points", {"$literal": 5}]}
-    assert stage["$set"]["version"] == {"$add": ["$version", {"$literal": 1}]}
-    conditions = update["filter"]["$and"]
-    assert {"deleted": False} in conditions  # live users only
-    assert {"points": {"$gte": 0}} in conditions  # the range check rides in the filter
+    (change,) = recorded.of("find_one_and_update")
+    assert change["filter"] == {  # live users only, and the range check rides in the filter
+        "_id": user_id,
+        "deleted": False,
+        "points": {"$gte": 5, "$lte": MAX_POINTS},
+    }
+    assert change["update"]["$inc"] == {"points": -5, "version": 1}
+    assert change["update"]["$set"]["index_pending"] is True
+    assert change["session"] is None  # a single-document write, which MongoDB serializes
+    assert recorded.of("update_many") == []
 
 
 def test_a_page_from_the_database_is_sorted_skipped_and_limited(recorded):

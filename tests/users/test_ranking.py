@@ -363,7 +363,9 @@ def test_members_keep_creation_order_across_the_encodings_widths():
     assert [ranking.pk_of(m) for m in members] == ids
 
 
-@pytest.mark.skipif(connection.vendor == "mongodb", reason="MongoDB's is a transaction of two")
+@pytest.mark.skipif(
+    connection.vendor == "mongodb", reason="the MongoDB backend logs no findAndModify"
+)
 def test_a_point_change_is_one_database_statement_and_one_script_call():
     user = UserFactory(points=5)
     UserFactory(points=9)
