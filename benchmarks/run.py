@@ -99,6 +99,11 @@ def main() -> None:
         "during the seed and in each minute of --minutes-after it, as ratios to the steady state",
     )
     parser.add_argument("--minutes-after", type=int, default=5, help="with --during-seed (5)")
+    parser.add_argument(
+        "--compare-servers",
+        action="store_true",
+        help="then serve the same application with granian beside gunicorn, and measure both",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.sizes, args.seconds, args.connections = "10000", 2.0, 8
@@ -125,6 +130,8 @@ def main() -> None:
                 _print_size(results[-1], args)
             if args.during_seed:
                 bench.seed_under_load(results[-1])
+            if args.compare_servers:
+                bench.compare_servers()
         if args.throttle_cost:
             bench.throttle_cost(results[-1])
     finally:
@@ -421,6 +428,71 @@ class Bench:
             {f"{phase}: {kind}": load for phase, loads in rows for kind, load in loads.items()}
         )
 
+    @contextlib.contextmanager
+    def granian(self) -> Iterator[str]:
+        """The same WSGI application served by granian on the next port, with gunicorn's
+        processes and threads (leaderboard/gunicorn.conf.py), beside `make run`'s, on the same
+        database and Redis; its base URL."""
+        port = self.args.port + 1
+        server = subprocess.Popen(
+            [
+                *(str(Path(sys.executable).with_name("granian")), "--interface", "wsgi"),
+                *("--host", "127.0.0.1", "--port", str(port), "--no-ws", "--log-level", "error"),
+                *("--workers", self.env.get("WEB_CONCURRENCY", "2")),
+                *("--blocking-threads", self.env.get("WEB_THREADS", "8")),
+                "leaderboard.wsgi:application",
+            ],
+            cwd=ROOT,
+            env={**self.env, "EMBEDDED_REDIS": "supervised", "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(f"{base}/healthz"):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("granian did not start; run its command alone to see why.")
+                time.sleep(0.2)
+            yield base
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+
+    def compare_servers(self) -> None:
+        """gunicorn (`make run`'s) against granian, serving the same application: each
+        scenario on one server then the other, each with its own /healthz just before."""
+        scenarios = {
+            name: target
+            for name, target in self._scenarios()
+            if name == FLOOR or name.startswith(("user detail", "board, random", "increment"))
+        }
+        print("\nThe same application under gunicorn (make run's) and granian, in turns…")
+        with self.granian() as granian_base:
+            bases = {"gunicorn": self.base, "granian": granian_base}
+            rows: dict[str, dict[str, tuple[Load, Load]]] = {}
+            for name, target in scenarios.items():
+                for server, base in bases.items():
+                    self.base = base
+                    try:
+                        floor = self._floor_now() if name != FLOOR else None
+                        load = self.load(*target)
+                        rows.setdefault(name, {})[server] = (load, floor or load)
+                    finally:
+                        self.base = bases["gunicorn"]
+        print(
+            f"\n| {'scenario':<40} | {'gunicorn/s':>10} | {'x floor':>7} | {'p99 ms':>7} | "
+            f"{'granian/s':>10} | {'x floor':>7} | {'p99 ms':>7} | {'granian/gunicorn':>16} |"
+        )
+        print(f"|{'-' * 42}|" + "|".join("-" * width for width in (12, 9, 9, 12, 9, 9, 18)) + "|")
+        for name, by_server in rows.items():
+            cells = []
+            for load, floor in by_server.values():
+                ratio = load.rate / floor.rate if floor.rate else 0
+                cells.append(f"{load.rate:>10.0f} | {ratio:>7.2f} | {load.p99_ms:>7.1f}")
+            (g, _), (r, _) = by_server["gunicorn"], by_server["granian"]
+            print(f"| {name[:40]:<40} | {' | '.join(cells)} | {r.rate / g.rate:>16.2f} |")
+
     def throttle_cost(self, unthrottled: Size) -> None:
         """The same reads again, served with throttling on at a rate that never refuses: what
         counting each client's requests costs."""
@@ -541,6 +613,14 @@ def _get_json(url: str) -> dict[str, Any]:
 
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
+
+
+def _answers(url: str) -> bool:
+    try:
+        _get_json(url)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

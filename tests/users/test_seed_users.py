@@ -1,9 +1,16 @@
+import contextlib
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_redis import get_redis_connection
 
-from tests.conftest import assert_index_matches_db, manage
+from tests.conftest import ROOT, assert_index_matches_db, manage, subprocess_env
+from users.management.commands.seed_users import NICENESS
 from users.models import User
 from winners.services import Outcome, winner_declare
 
@@ -79,6 +86,29 @@ def test_the_command_shows_a_progress_bar():
     assert "Created 20 users." in result.stdout
     assert "20/20" in result.stderr
     assert "users/s" in result.stderr
+
+
+def test_a_seed_from_the_shell_gives_way_to_the_service_on_the_cpu():
+    seeding = subprocess.Popen(
+        [sys.executable, "manage.py", "seed_users", "--count", "20000"],
+        cwd=ROOT,
+        env=subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen = 0
+    try:
+        while seen < NICENESS and seeding.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # it may end meanwhile
+                seen = os.getpriority(os.PRIO_PROCESS, seeding.pid)
+            time.sleep(0.01)
+    finally:
+        assert seeding.wait(timeout=120) == 0
+
+    assert seen >= NICENESS  # while it ran
+    assert os.getpriority(os.PRIO_PROCESS, 0) < NICENESS  # called in-process, it changes none
+    call_command("seed_users", count=5)
+    assert os.getpriority(os.PRIO_PROCESS, 0) < NICENESS
 
 
 @pytest.mark.parametrize(
