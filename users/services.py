@@ -10,7 +10,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
-from pymongo import ReturnDocument
 
 from leaderboard.transactions import atomic, retried
 
@@ -145,7 +144,9 @@ def _points_added_mongodb(pk: Any, delta: int, low: int, high: int) -> tuple[Any
     transaction. A single-document write is atomic on its own, and the server queues
     concurrent ones on the same document itself; inside a transaction, each would abort the
     others with a ``WriteConflict`` for the client to run again, and under sixteen clients on
-    one user some would give up."""
+    one user some would give up. What it sets besides the change is ``_changed()``'s."""
+    from pymongo import ReturnDocument  # MongoDB mode only: SQL processes never load pymongo
+
     table, column = user_columns(connection)
     document = connection.get_collection(table).find_one_and_update(  # type: ignore[attr-defined]
         {column["pk"]: pk, column["deleted"]: False, column["points"]: {"$gte": low, "$lte": high}},
