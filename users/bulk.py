@@ -74,7 +74,8 @@ def users_load(
 
 def _copy(people: Sequence[NewUser]) -> list[int]:
     table = User._meta.db_table
-    now = timezone.now()
+    # COPY's text format takes a timestamp as text: formatted once, not dumped for every row.
+    now = timezone.now().isoformat()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",

@@ -38,10 +38,14 @@ def counted_here(names: Sequence[str]) -> Iterator[None]:
     database that upper-cases ASCII as Python does (not a Turkish locale's ``i``). Otherwise
     the trigger counts, as for any other insert.
     """
-    if not all(name.isascii() for name in names) or not _upper_is_pythons():
+    distinct = Counter(names)  # a seed repeats names: each is cut into fragments once
+    if not all(name.isascii() for name in distinct) or not _upper_is_pythons():
         yield
         return
-    counts = Counter(fragment for name in names for fragment in _fragments(name.upper()))
+    counts: Counter[str] = Counter()
+    for name, users in distinct.items():
+        for fragment in _fragments(name.upper()):
+            counts[fragment] += users
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('leaderboard.name_fragments', 'counted', true)")
         try:
