@@ -93,7 +93,7 @@ def main() -> None:
         "--keep", action="store_true", help="reuse the users already there (no wipe, no seed)"
     )
     parser.add_argument("--only", help="run only the scenarios whose names contain this")
-    parser.add_argument("--server-log", help="append the service's output to this file")
+    parser.add_argument("--server-log", type=Path, help="append the service's output to this file")
     parser.add_argument(
         "--during-seed",
         type=int,
@@ -125,7 +125,7 @@ def main() -> None:
     _check_database(env)
     if not args.keep:
         _wipe(env, args)
-    bench = Bench(env, args)
+    bench = Bench(env, args, server_log=args.server_log)
     results: list[Size] = []
     try:
         with bench.serving():
@@ -221,8 +221,10 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
 
 
 class Bench:
-    def __init__(self, env: dict[str, str], args: argparse.Namespace) -> None:
-        self.env, self.args = env, args
+    def __init__(
+        self, env: dict[str, str], args: argparse.Namespace, *, server_log: Path | None = None
+    ) -> None:
+        self.env, self.args, self.server_log = env, args, server_log
         self.base = f"http://127.0.0.1:{args.port}"
         self.paths = Path(tempfile.mkdtemp(prefix="bench-paths-"))
         self.users = 0
@@ -233,16 +235,18 @@ class Bench:
         `make run` starts it, with ``settings`` added to its environment; Django in this
         process too, to prepare and check."""
         serve_env = {**self.env, "EMBEDDED_REDIS": "supervised", **settings}
-        log = open(self.args.server_log, "a") if self.args.server_log else None  # noqa: SIM115
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "serve"],
-            cwd=ROOT,
-            env=serve_env,
-            stdout=log or subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        self.server = server
-        try:
+        with contextlib.ExitStack() as stack:
+            log = stack.enter_context(self.server_log.open("a")) if self.server_log else None
+            server = subprocess.Popen(
+                [sys.executable, "manage.py", "serve"],
+                cwd=ROOT,
+                env=serve_env,
+                stdout=log or subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+            )
+            stack.callback(server.wait, timeout=90)
+            stack.callback(server.send_signal, signal.SIGINT)
+            self.server = server
             os.environ.update(serve_env)
             import django
 
@@ -250,11 +254,6 @@ class Bench:
             self._wait_until_ready()
             self.token = manage(self.env, "issue_token", "benchmark", capture=True).strip()
             yield
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=90)
-            if log:
-                log.close()
 
     def _wait_until_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
