@@ -11,11 +11,15 @@ from rest_framework.test import APIClient
 
 from tests.conftest import ROOT, assert_index_matches_db, free_port, subprocess_env
 from users import ranking
+from users.bulk import NewUser, users_load
 from users.factories import UserFactory
 from users.services import points_change
 from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Redis up, but this process cannot reach it.
+UNREACHABLE = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
 
 
 def board(client: APIClient, query: str = "") -> list[tuple[str, int, int]]:
@@ -85,9 +89,8 @@ def test_redis_back_empty_gets_the_index_built_whole(disposable_redis, api):
 def test_a_write_the_index_missed_is_applied_from_its_mark(disposable_redis, api):
     users = make_board()
     leaderboard_rebuild()
-    unreachable = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
 
-    with override_settings(CACHES=unreachable):  # Redis up, but this process cannot reach it
+    with override_settings(CACHES=UNREACHABLE):
         points_change(user_id=users[3].pk, delta=10)
     ranking.health.forget()  # and the process dies: only the row's mark knows of the write
 
@@ -103,9 +106,8 @@ def test_a_write_the_index_missed_is_applied_from_its_mark(disposable_redis, api
 def test_a_process_that_missed_its_write_reads_it_and_applies_it_itself(disposable_redis, api):
     users = make_board()
     leaderboard_rebuild()
-    unreachable = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
 
-    with override_settings(CACHES=unreachable):
+    with override_settings(CACHES=UNREACHABLE):
         points_change(user_id=users[3].pk, delta=10)
         assert board(api)[0] == ("d", 13, 1)  # its own write, from the database
 
@@ -113,6 +115,17 @@ def test_a_process_that_missed_its_write_reads_it_and_applies_it_itself(disposab
     assert board(api)[0] == ("d", 13, 1)
     assert ranking.snapshot()[0] == (users[3].pk, 13)
 
+
+
+def test_a_bulk_load_that_missed_redis_is_applied_at_the_next_contact(disposable_redis, api):
+    make_board()
+    leaderboard_rebuild()
+
+    with override_settings(CACHES=UNREACHABLE):
+        users_load([NewUser("z", "1 Road", 30, 50)])
+
+    assert board(api)[0] == ("z", 50, 1)
+    assert ranking.snapshot()[0][1] == 50
 
 @pytest.mark.celery
 def test_an_index_found_empty_is_rebuilt_by_the_worker(disposable_redis, celery_worker, api):

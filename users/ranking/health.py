@@ -147,10 +147,12 @@ def call(operation: Callable[[Redis], T], *, missed: list[Entry] | None = None) 
 def _keep(missed: list[Entry] | None) -> None:
     if not missed:
         return
+    # Indexed, not by name: bulk loads send plain tuples in Entry's layout.
     for entry in missed:
-        held = _health.missed.get(entry.pk)
-        if held is None or held.version < entry.version:
-            _health.missed[entry.pk] = entry
+        pk, version = entry[0], entry[2]
+        held = _health.missed.get(pk)
+        if held is None or held[2] < version:
+            _health.missed[pk] = entry
     if len(_health.missed) > MISSED_KEPT:
         _health.missed.clear()
         _health.awaited_pass = -1  # set from the pass count at the next contact
