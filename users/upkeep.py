@@ -70,12 +70,23 @@ def leaderboard_sweep() -> ranking.Swept | ranking.Rebuilt:
             return leaderboard_rebuild()
         began = time.monotonic()
         rows = cleared = 0
+        # Read before the ranges: a range recorded there and gone from them is gone for good.
+        held_live = ranking.ranges_held_live(redis)
         ranges = pending_ranges()  # read after `began`, like the marks: see ranking/sweep.py
+        rebuilding = ranking.rebuilding(redis)
         for chunk in marked_entries():
             rows += len(chunk)
             if ranking.apply(redis, chunk):
                 cleared += marks_clear(chunk)
         for pending in ranges:
+            if str(pending.pk) in held_live:
+                # The live generation holds it. A rebuild under way applies it from the mark
+                # in its catch-up; once none is, the mark goes without a read. (A rebuild that
+                # begins after this check reads these committed rows in its fill.)
+                if not rebuilding:
+                    ranges_clear([pending])
+                    cleared += 1
+                continue
             complete = True
             for chunk in range_entries(pending):
                 rows += len(chunk)
@@ -83,6 +94,8 @@ def leaderboard_sweep() -> ranking.Swept | ranking.Rebuilt:
             if complete:
                 ranges_clear([pending])
                 cleared += 1
+        still_marked = {str(pending.pk) for pending in ranges} if rebuilding else set()
+        ranking.ranges_forget(redis, held_live - still_marked)
         token = ranking.health.keys().token
         checkpoint = identity_advance(token=token) if cleared else None
         left = backlog()

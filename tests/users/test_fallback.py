@@ -116,7 +116,6 @@ def test_a_process_that_missed_its_write_reads_it_and_applies_it_itself(disposab
     assert ranking.snapshot()[0] == (users[3].pk, 13)
 
 
-
 def test_a_bulk_load_that_missed_redis_is_applied_at_the_next_contact(disposable_redis, api):
     make_board()
     leaderboard_rebuild()
@@ -126,6 +125,7 @@ def test_a_bulk_load_that_missed_redis_is_applied_at_the_next_contact(disposable
 
     assert board(api)[0] == ("z", 50, 1)
     assert ranking.snapshot()[0][1] == 50
+
 
 @pytest.mark.celery
 def test_an_index_found_empty_is_rebuilt_by_the_worker(disposable_redis, celery_worker, api):

@@ -3,6 +3,7 @@ database, and a lasting difference is found and mended."""
 
 import threading
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,9 @@ from rest_framework.test import APIClient
 
 from tests.conftest import assert_index_matches_db, live_key
 from users import ranking
+from users.bulk import NewUser, users_load
 from users.factories import UserFactory
-from users.models import User
+from users.models import PendingRange, User
 from users.services import points_change
 from users.upkeep import leaderboard_check, leaderboard_rebuild, leaderboard_sweep
 
@@ -62,6 +64,50 @@ def test_a_write_during_a_rebuilds_fill_reaches_the_new_generation():
     top = APIClient().get("/api/users/?limit=2").json()["results"]
     assert [u["points"] for u in top] == [17, 15]
     assert APIClient().get("/readyz").json()["index"] == "ready"
+    assert_index_matches_db()
+
+
+def _sweep_during_a_load_in_a_rebuilds_fill(*, redis_missed: bool = False) -> list:
+    """Rebuild an index of 30 users, loading 20 more (without Redis, given ``redis_missed``)
+    while the fill runs; returns what a sweep and /readyz answered then, mid-fill."""
+    UserFactory.create_batch(30, points=10)
+    leaderboard_sweep()
+    during: list = []
+
+    def load_once_the_first_chunk_is_read(loaded: int) -> None:
+        if during:
+            return
+        with override_settings(CACHES=UNREACHABLE) if redis_missed else nullcontext():
+            users_load([NewUser(f"Bulk {i}", "1 Road", 30, 50) for i in range(20)])
+        during.append(leaderboard_sweep())
+        during.append(APIClient().get("/readyz").json()["index"])
+
+    leaderboard_rebuild(chunk_size=10, on_chunk=load_once_the_first_chunk_is_read)
+    return during
+
+
+def test_a_bulk_load_during_a_rebuilds_fill_is_left_to_the_rebuild_not_read_at_every_sweep():
+    swept, ready = _sweep_during_a_load_in_a_rebuilds_fill()
+
+    # The live generation took the load: the sweep read none of it, and reads kept trusting
+    # the index; the rebuild still needed the mark, and it stayed.
+    assert swept == ranking.Swept(rows=0, cleared=0, backlog=20)
+    assert ready == "ready"
+    # Once the rebuild is done, the mark goes without a read, and both agree.
+    assert leaderboard_sweep() == ranking.Swept(rows=0, cleared=1, backlog=0)
+    assert not PendingRange.objects.exists()
+    top = APIClient().get("/api/users/?limit=20").json()["results"]
+    assert {u["points"] for u in top} == {50}
+    assert_index_matches_db()
+
+
+def test_a_range_whose_loader_missed_redis_is_read_by_the_sweep_during_a_fill():
+    swept, _ = _sweep_during_a_load_in_a_rebuilds_fill(redis_missed=True)
+
+    # The live generation lacked the load: the sweep applied it, and kept the mark for the
+    # rebuild.
+    assert swept == ranking.Swept(rows=20, cleared=0, backlog=20)
+    assert leaderboard_sweep() == ranking.Swept(rows=20, cleared=1, backlog=0)
     assert_index_matches_db()
 
 

@@ -51,6 +51,7 @@ class Put(NamedTuple):
 
     held: bool  # the index holds the entries for good: their marks may be cleared
     rank: int | None  # a single entry's rank after the write, when reads may trust it
+    live: bool = False  # the live generation holds them (a rebuild may still need the marks)
 
 
 def _run(redis: Redis, entries: Iterable[Entry], generation: str) -> list[list[Any]]:
@@ -85,12 +86,13 @@ def put(entries: Iterable[Entry]) -> Put:
     sweep from the row's mark."""
     entries = list(entries)
     if not entries:
-        return Put(True, None)
+        return Put(True, None, True)
 
     def operation(redis: Redis) -> Put:
         answers = _run(redis, entries, "")
         _, _, status, rank = answers[0]
         trusted = rank is not None and health.need(redis, int(status)) is None
-        return Put(all(a[1] for a in answers), int(rank) if trusted else None)
+        live = int(status) in (health.DOUBTFUL, health.TRUSTED)
+        return Put(all(a[1] for a in answers), int(rank) if trusted else None, live)
 
     return health.call(operation, missed=entries) or Put(False, None)
