@@ -548,16 +548,20 @@ class StallWatch:
 def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
     """Wall time and peak resident memory (MB) of one `manage.py` run."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        sys.exit(f"manage.py {' '.join(args)} failed")
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            errors.seek(0)
+            # The progress bar's redraws end in carriage returns: the last lines say why.
+            said = errors.read().replace("\r", "\n").strip().splitlines()[-5:]
+            sys.exit(f"manage.py {' '.join(args)} failed:\n" + "\n".join(said))
     return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 

@@ -83,3 +83,9 @@ def database_fingerprint(*, before: datetime) -> RecentChanges:
         ),
         recent,
     )
+
+
+def changed_count(*, since: datetime) -> int:
+    """How many users (live or not) changed since ``since``: more than ``database_fingerprint``
+    listed means some changed after it read."""
+    return User.objects.filter(updated_at__gte=since).count()

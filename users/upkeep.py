@@ -31,7 +31,7 @@ from .backlog import (
     ranges_clear,
 )
 from .identity import identity_advance, identity_current
-from .index_feeds import board_rows, database_fingerprint, index_entries
+from .index_feeds import board_rows, changed_count, database_fingerprint, index_entries
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,11 @@ def _adopt_database() -> None:
         ranking.retire(known.token)
 
 
+# Users changed within the check's margin past which it does not compare: the fingerprint
+# script subtracts each of them, and blocks Redis while it does. A seed passes it at once.
+CHECK_CHANGED_MAX = 20_000
+
+
 @dataclass(frozen=True)
 class Checked:
     """What ``leaderboard_check`` found and did."""
@@ -127,11 +132,14 @@ class Checked:
     equal: bool
     rebuilt: bool = False
     differences: list[str] = field(default_factory=list)
+    # False when users kept changing while each comparison read, so that no difference it
+    # found was proof: the next check tries again.
+    settled: bool = True
 
 
 def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
     """Sweep the index, then compare its fingerprint with the database's; rebuild it if they
-    still differ after ``attempts`` comparisons.
+    still differ after ``attempts`` comparisons, the last of them made while no user changed.
 
     Users changed within the check's margin are left out of both sides, since their index
     writes may still be on their way: the comparison holds while writes go on.
@@ -140,17 +148,29 @@ def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
         return Checked(equal=False, rebuilt=True, differences=["there was no index"])
     margin = settings.LEADERBOARD_CHECK_MARGIN_SECONDS
     differences: list[str] = []
+    settled = True
     for attempt in range(attempts):
         if attempt:
             time.sleep(pause)
-        database = database_fingerprint(before=timezone.now() - timedelta(seconds=margin))
+        before = timezone.now() - timedelta(seconds=margin)
+        if changed_count(since=before) > CHECK_CHANGED_MAX:
+            differences, settled = ["too many users changing to compare"], False
+            continue
+        database = database_fingerprint(before=before)
         index = ranking.fingerprint(leaving_out=database.changed_since)
         if index is None:
-            differences = ["there was no index"]
+            differences, settled = ["there was no index"], True
             break
         differences = index.differences(database.fingerprint)
         if not differences:
             return Checked(equal=True)
+        # A user changed between the database's read and the index's is in the index's sums
+        # and in neither list: a bulk load or a storm of writes to new users would otherwise
+        # look like a lasting difference at every attempt, and rebuild a sound index.
+        settled = changed_count(since=before) == len(database.changed_since)
+    if not settled:
+        logger.info("Users changed during each comparison of the index; the next check retries.")
+        return Checked(equal=False, differences=differences, settled=False)
     logger.warning(
         "The ranking index differs from the database (%s); rebuilding it.", "; ".join(differences)
     )

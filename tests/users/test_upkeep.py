@@ -17,7 +17,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_index_matches_db, live_key
-from users import ranking
+from users import ranking, upkeep
 from users.bulk import NewUser, users_load
 from users.factories import UserFactory
 from users.models import PendingRange, User
@@ -179,6 +179,41 @@ def test_the_check_does_not_rebuild_while_writes_go_on():
 
     assert (checked.equal, checked.rebuilt) == (True, False)
     assert_index_matches_db()
+
+
+def test_the_check_does_not_rebuild_for_users_added_between_its_two_reads(monkeypatch):
+    UserFactory.create_batch(5, points=10)
+    User.objects.update(updated_at=timezone.now() - timedelta(hours=1))
+    leaderboard_rebuild()
+    index_fingerprint = ranking.fingerprint
+
+    def a_load_lands_first(**kwargs):
+        # As a seed does: committed and in the index after the database's sums were read.
+        users_load([NewUser("Late", "1 Road", 30, 50)])
+        return index_fingerprint(**kwargs)
+
+    monkeypatch.setattr(ranking, "fingerprint", a_load_lands_first)
+    generation = get_redis_connection("default").get(ranking.health.keys().current)
+
+    checked = leaderboard_check(pause=0)
+    monkeypatch.undo()
+
+    assert (checked.equal, checked.rebuilt, checked.settled) == (False, False, False)
+    assert get_redis_connection("default").get(ranking.health.keys().current) == generation
+    assert_index_matches_db()
+
+
+def test_the_check_does_not_compare_while_more_users_change_than_it_may_leave_out(monkeypatch):
+    UserFactory.create_batch(5, points=10)
+    leaderboard_sweep()
+    monkeypatch.setattr(upkeep, "CHECK_CHANGED_MAX", 4)
+    # Out of the index's fingerprint too: the check must not look.
+    get_redis_connection("default").hincrby(live_key("fp"), "n", -1)
+
+    checked = leaderboard_check(pause=0)
+
+    assert (checked.rebuilt, checked.settled) == (False, False)
+    assert checked.differences == ["too many users changing to compare"]
 
 
 def test_redis_emptied_heals_without_an_operator():

@@ -37,6 +37,13 @@ class Command(BaseCommand):
             ) from None
         if checked.equal:
             self.stdout.write(self.style.SUCCESS("The ranking index equals the database."))
+        elif not checked.settled:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Users kept changing while the check compared, so it proved nothing. Run "
+                    "this again in a quieter moment, or add --rows."
+                )
+            )
         else:
             for difference in checked.differences:
                 self.stdout.write(f"Differed: {difference}")
