@@ -220,6 +220,16 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
     return done.stdout if capture else ""
 
 
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop ``manage.py serve`` as Ctrl-C does, or kill it if it does not stop."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 class Bench:
     def __init__(
         self, env: dict[str, str], args: argparse.Namespace, *, server_log: Path | None = None
@@ -244,8 +254,7 @@ class Bench:
                 stdout=log or subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
             )
-            stack.callback(server.wait, timeout=90)
-            stack.callback(server.send_signal, signal.SIGINT)
+            stack.callback(_stop, server)
             self.server = server
             os.environ.update(serve_env)
             import django
@@ -548,7 +557,7 @@ class StallWatch:
 def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
     """Wall time and peak resident memory (MB) of one `manage.py` run."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as errors:
+    with tempfile.TemporaryFile("w+", errors="replace") as errors:
         child = subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,

@@ -81,6 +81,13 @@ def writer(transactional_db: None) -> APIClient:
     return client
 
 
+def redis_unreachable() -> override_settings:
+    """Redis stays up, but this process cannot reach it, while the returned context lasts."""
+    return override_settings(
+        CACHES={"default": {**settings.CACHES["default"], "LOCATION": "unix:///nowhere"}}
+    )
+
+
 def live_key(name: str) -> str:
     """The key ``name`` of the live generation of this database's index ("board", say)."""
     keys = ranking.health.keys()

@@ -69,6 +69,9 @@ class RecentChanges:
 
 
 def database_fingerprint(*, before: datetime) -> RecentChanges:
+    # The ids first: a user changed after this read is then missing from the totals and from
+    # the list alike, so that ``changed_count`` tells afterwards whether any was.
+    recent = list(User.objects.filter(updated_at__gte=before).values_list("pk", flat=True))
     totals = (
         User.objects.alive()
         .filter(updated_at__lt=before)
@@ -76,7 +79,6 @@ def database_fingerprint(*, before: datetime) -> RecentChanges:
             count=Count("pk"), points=Sum("points"), versions=Sum("version"), ages=Sum("age")
         )
     )
-    recent = list(User.objects.filter(updated_at__gte=before).values_list("pk", flat=True))
     return RecentChanges(
         ranking.Fingerprint(
             *(int(totals[name] or 0) for name in ("count", "points", "versions", "ages"))

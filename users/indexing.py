@@ -44,12 +44,8 @@ def index_on_commit(
     def hand_over() -> None:
         put = ranking.put(entries)
         handover.rank = put.rank
-        if pending is None:
-            return
-        if put.held:
+        if put.held and pending is not None:
             ranges_clear([pending])
-        elif put.live:  # a rebuild under way keeps the mark, for its catch-up
-            ranking.range_held_live(pending.pk)
 
     transaction.on_commit(lambda: run(hand_over))
     return handover

@@ -5,11 +5,15 @@ import sys
 import time
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.conftest import ROOT, assert_index_matches_db, free_port, subprocess_env
+from tests.conftest import (
+    ROOT,
+    assert_index_matches_db,
+    free_port,
+    redis_unreachable,
+    subprocess_env,
+)
 from users import ranking
 from users.bulk import NewUser, users_load
 from users.factories import UserFactory
@@ -17,9 +21,6 @@ from users.services import points_change
 from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# Redis up, but this process cannot reach it.
-UNREACHABLE = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent"}}
 
 
 def board(client: APIClient, query: str = "") -> list[tuple[str, int, int]]:
@@ -90,7 +91,7 @@ def test_a_write_the_index_missed_is_applied_from_its_mark(disposable_redis, api
     users = make_board()
     leaderboard_rebuild()
 
-    with override_settings(CACHES=UNREACHABLE):
+    with redis_unreachable():
         points_change(user_id=users[3].pk, delta=10)
     ranking.health.forget()  # and the process dies: only the row's mark knows of the write
 
@@ -107,7 +108,7 @@ def test_a_process_that_missed_its_write_reads_it_and_applies_it_itself(disposab
     users = make_board()
     leaderboard_rebuild()
 
-    with override_settings(CACHES=UNREACHABLE):
+    with redis_unreachable():
         points_change(user_id=users[3].pk, delta=10)
         assert board(api)[0] == ("d", 13, 1)  # its own write, from the database
 
@@ -120,7 +121,7 @@ def test_a_bulk_load_that_missed_redis_is_applied_at_the_next_contact(disposable
     make_board()
     leaderboard_rebuild()
 
-    with override_settings(CACHES=UNREACHABLE):
+    with redis_unreachable():
         users_load([NewUser("z", "1 Road", 30, 50)])
 
     assert board(api)[0] == ("z", 50, 1)

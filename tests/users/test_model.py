@@ -6,22 +6,18 @@ and the index equals the database."""
 from collections import defaultdict
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import override_settings
 from django_redis import get_redis_connection
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_index_matches_db, wire_id
+from tests.conftest import assert_index_matches_db, redis_unreachable, wire_id
 from users import ranking, services
 from users.models import User
 from users.upkeep import leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-UNREACHABLE = {"default": {**django_settings.CACHES["default"], "LOCATION": "unix:///nowhere"}}
 
 
 class Leaderboard(RuleBasedStateMachine):
@@ -48,7 +44,7 @@ class Leaderboard(RuleBasedStateMachine):
     @rule(user=users, delta=st.integers(-5, 5).filter(bool), missed=st.booleans())
     def change(self, user: int | str, delta: int, missed: bool) -> None:
         try:
-            with override_settings(CACHES=UNREACHABLE) if missed else _nothing():
+            with redis_unreachable() if missed else _nothing():
                 services.points_change(user_id=user, delta=delta)
         except services.PointsOutOfRange:
             assert self.points[user] + delta < 0

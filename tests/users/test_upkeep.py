@@ -3,30 +3,25 @@ database, and a lasting difference is found and mended."""
 
 import threading
 import time
-from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_index_matches_db, live_key
+from tests.conftest import assert_index_matches_db, live_key, redis_unreachable
 from users import ranking, upkeep
 from users.bulk import NewUser, users_load
 from users.factories import UserFactory
-from users.models import PendingRange, User
+from users.models import User
 from users.services import points_change
 from users.upkeep import leaderboard_check, leaderboard_rebuild, leaderboard_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-UNREACHABLE = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nowhere"}}
 
 
 def test_a_sweep_reads_the_marked_rows_only_and_clears_what_the_index_holds():
@@ -56,7 +51,7 @@ def test_a_write_during_a_rebuilds_fill_reaches_the_new_generation():
             # sweep may not clear its mark while the new generation is filling.
             done.append(points_change(user_id=users[0].pk, delta=5))
             leaderboard_sweep()
-            with override_settings(CACHES=UNREACHABLE):  # and one whose hand-over misses
+            with redis_unreachable():  # and one whose hand-over misses
                 points_change(user_id=users[1].pk, delta=7)
 
     leaderboard_rebuild(chunk_size=10, on_chunk=write_once_the_first_chunk_is_read)
@@ -67,46 +62,22 @@ def test_a_write_during_a_rebuilds_fill_reaches_the_new_generation():
     assert_index_matches_db()
 
 
-def _sweep_during_a_load_in_a_rebuilds_fill(*, redis_missed: bool = False) -> list:
-    """Rebuild an index of 30 users, loading 20 more (without Redis, given ``redis_missed``)
-    while the fill runs; returns what a sweep and /readyz answered then, mid-fill."""
+def test_a_range_whose_loader_missed_redis_is_read_by_the_sweep_during_a_fill():
     UserFactory.create_batch(30, points=10)
     leaderboard_sweep()
-    during: list = []
+    during = []
 
     def load_once_the_first_chunk_is_read(loaded: int) -> None:
-        if during:
-            return
-        with override_settings(CACHES=UNREACHABLE) if redis_missed else nullcontext():
-            users_load([NewUser(f"Bulk {i}", "1 Road", 30, 50) for i in range(20)])
-        during.append(leaderboard_sweep())
-        during.append(APIClient().get("/readyz").json()["index"])
+        if not during:
+            with redis_unreachable():
+                users_load([NewUser(f"Bulk {i}", "1 Road", 30, 50) for i in range(20)])
+            during.append(leaderboard_sweep())
 
     leaderboard_rebuild(chunk_size=10, on_chunk=load_once_the_first_chunk_is_read)
-    return during
 
-
-def test_a_bulk_load_during_a_rebuilds_fill_is_left_to_the_rebuild_not_read_at_every_sweep():
-    swept, ready = _sweep_during_a_load_in_a_rebuilds_fill()
-
-    # The live generation took the load: the sweep read none of it, and reads kept trusting
-    # the index; the rebuild still needed the mark, and it stayed.
-    assert swept == ranking.Swept(rows=0, cleared=0, backlog=20)
-    assert ready == "ready"
-    # Once the rebuild is done, the mark goes without a read, and both agree.
-    assert leaderboard_sweep() == ranking.Swept(rows=0, cleared=1, backlog=0)
-    assert not PendingRange.objects.exists()
-    top = APIClient().get("/api/users/?limit=20").json()["results"]
-    assert {u["points"] for u in top} == {50}
-    assert_index_matches_db()
-
-
-def test_a_range_whose_loader_missed_redis_is_read_by_the_sweep_during_a_fill():
-    swept, _ = _sweep_during_a_load_in_a_rebuilds_fill(redis_missed=True)
-
-    # The live generation lacked the load: the sweep applied it, and kept the mark for the
-    # rebuild.
-    assert swept == ranking.Swept(rows=20, cleared=0, backlog=20)
+    # The sweep applied the load to the live generation, and kept the mark for the rebuild's
+    # catch-up; once the rebuild is done, the next sweep clears it.
+    assert during == [ranking.Swept(rows=20, cleared=0, backlog=20)]
     assert leaderboard_sweep() == ranking.Swept(rows=20, cleared=1, backlog=0)
     assert_index_matches_db()
 

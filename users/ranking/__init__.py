@@ -26,9 +26,7 @@ live generation g is named by ``P:current``, and its keys are ``P:g:<g>:...``:
 
 Beside the generations: ``P:trusted`` (set by each sweep that applied every marked row, with
 an expiry: see ``sweep.py``), ``P:retired`` (the database is gone), ``P:checkpoint`` (the
-database checkpoint the index last saw), ``P:backlog`` (what the last sweep left marked),
-``P:live-ranges`` (bulk loads' ranges that the live generation holds but a rebuild may still
-need: see ``sweep.py``).
+database checkpoint the index last saw), ``P:backlog`` (what the last sweep left marked).
 
 One Lua script (``lua/put.lua``) changes the board, the state, the aggregates and the
 fingerprint of a user together. A rebuild fills a new generation while writers feed both, and
@@ -60,10 +58,6 @@ from .sweep import (
     distrust,
     free_gone,
     held_checkpoint,
-    range_held_live,
-    ranges_forget,
-    ranges_held_live,
-    rebuilding,
     sweeping,
     trust_ms,
     vouch,
@@ -99,13 +93,9 @@ __all__ = [
     "pk_of",
     "placement",
     "put",
-    "range_held_live",
-    "ranges_forget",
-    "ranges_held_live",
     "rank",
     "ranks",
     "rebuild",
-    "rebuilding",
     "retire",
     "scan",
     "snapshot",

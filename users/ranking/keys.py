@@ -79,7 +79,6 @@ class Keys:
         self.passes = f"{prefix}:passes"
         self.backlog = f"{prefix}:backlog"
         self.alive = f"{prefix}:alive"
-        self.live_ranges = f"{prefix}:live-ranges"
 
     def generation(self, g: str | int) -> str:
         return f"{self.prefix}:g:{g}:"

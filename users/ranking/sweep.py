@@ -111,32 +111,6 @@ def distrust(redis: Redis) -> None:
     redis.delete(health.keys().trusted)
 
 
-def range_held_live(pk: object) -> None:
-    """Record that the live generation holds a bulk load's range whose mark a rebuild under
-    way still needs. Sweeps then leave the range to that rebuild's catch-up instead of reading
-    it again at every pass: a million rows loaded during a long fill would otherwise make each
-    pass outlast the trust bound, and send every read to the database."""
-    with suppress(RedisError):  # unrecorded, the range is read again: slower, never wrong
-        health.client().sadd(health.keys().live_ranges, str(pk))
-
-
-def ranges_held_live(redis: Redis) -> set[str]:
-    """The ids of the ranges ``range_held_live`` recorded."""
-    return {text(pk) for pk in redis.smembers(health.keys().live_ranges)}
-
-
-def ranges_forget(redis: Redis, pks: set[str]) -> None:
-    """Drop ranges from the record once their marks are gone."""
-    if pks:
-        redis.srem(health.keys().live_ranges, *pks)
-
-
-def rebuilding(redis: Redis) -> bool:
-    """Whether a rebuild is filling or catching up a new generation."""
-    index = health.keys()
-    return bool(redis.exists(index.filling, index.building))
-
-
 def held_checkpoint(redis: Redis) -> int:
     """The database checkpoint the index last saw."""
     return int(redis.get(health.keys().checkpoint) or 0)

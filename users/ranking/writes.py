@@ -51,7 +51,6 @@ class Put(NamedTuple):
 
     held: bool  # the index holds the entries for good: their marks may be cleared
     rank: int | None  # a single entry's rank after the write, when reads may trust it
-    live: bool = False  # the live generation holds them (a rebuild may still need the marks)
 
 
 def _run(redis: Redis, entries: Iterable[Entry], generation: str) -> list[list[Any]]:
@@ -86,13 +85,12 @@ def put(entries: Iterable[Entry]) -> Put:
     sweep from the row's mark."""
     entries = list(entries)
     if not entries:
-        return Put(True, None, True)
+        return Put(True, None)
 
     def operation(redis: Redis) -> Put:
         answers = _run(redis, entries, "")
         _, _, status, rank = answers[0]
         trusted = rank is not None and health.need(redis, int(status)) is None
-        live = int(status) in (health.DOUBTFUL, health.TRUSTED)
-        return Put(all(a[1] for a in answers), int(rank) if trusted else None, live)
+        return Put(all(a[1] for a in answers), int(rank) if trusted else None)
 
     return health.call(operation, missed=entries) or Put(False, None)
