@@ -779,6 +779,7 @@ def _write(results: list[Size], args: argparse.Namespace, db_kind: str) -> None:
         json.dumps(
             {"args": vars(args), "cpus": os.cpu_count(), "sizes": [asdict(r) for r in results]},
             indent=2,
+            default=str,  # paths among the arguments
         )
     )
     print(f"Wrote benchmarks/results/{name}")

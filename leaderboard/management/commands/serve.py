@@ -10,8 +10,6 @@ embedded Redis, watched together and stopped together.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import fcntl
 import os
 import signal
@@ -28,18 +26,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard import embedded_redis
+from leaderboard.processes import die_with_parent
 from users import ranking
 from users.upkeep import leaderboard_sweep
 
 # A child that dies this many times within a minute is not restarted again.
 CRASHES_PER_MINUTE = 5
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(signum: int) -> None:
-    """In the child, before exec: receive ``signum`` when the parent dies, however it dies."""
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: best effort
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
 
 
 @dataclass
@@ -57,7 +49,7 @@ class Child:
             self.command,
             env=env,
             start_new_session=True,  # Ctrl-C reaches this process only, which stops them in order
-            preexec_fn=lambda: _die_with_parent(self.stop_signal),
+            preexec_fn=lambda: die_with_parent(self.stop_signal),
             umask=0o077,  # what they write under var/ is the owner's alone
         )
 

@@ -1,4 +1,3 @@
-import os
 import random
 import sys
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 from tqdm import tqdm
 
+from leaderboard.processes import run_below_others
 from users import ranking
 from users.bulk import NewUser, users_load
 from users.factories import UserFactory
@@ -61,9 +61,8 @@ class Command(BaseCommand):
 
     def run_from_argv(self, argv: list[str]) -> None:
         # Only from the shell: called in-process (tests, other commands), the caller's
-        # priority is its own business. Threads started after this inherit it.
-        os.setpriority(os.PRIO_PROCESS, 0, max(NICENESS, os.getpriority(os.PRIO_PROCESS, 0)))
-        super().run_from_argv(argv)
+        # priority is its own business.
+        run_below_others(lambda: super(Command, self).run_from_argv(argv), niceness=NICENESS)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, required=True, help="How many users.")
