@@ -130,6 +130,8 @@ def test_opening_details_does_not_push_the_form_down(page, staff_password):
     form_top = page.locator("#add-title").bounding_box()["y"]
 
     page.get_by_role("button", name="Show details of User 29").click()
+    # The panel opens once the user's details arrive, after the click returns.
+    expect(page.locator("#details-name")).to_have_text("User 29")
 
     details = page.locator("#details").bounding_box()
     form = page.locator("#add-title").bounding_box()
