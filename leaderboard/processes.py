@@ -33,10 +33,25 @@ def run_below_others(work: Callable[[], object], *, niceness: int) -> None:
     passes Ctrl-C on and exits as the child did.
     """
     os.setpriority(os.PRIO_PROCESS, 0, max(niceness, os.getpriority(os.PRIO_PROCESS, 0)))
-    with contextlib.suppress(OSError):
-        if _AUTOGROUPS.read_text().strip() == "1":
-            _run_in_own_group(work, niceness)
+    if autogroups():
+        _run_in_own_group(work, niceness)
     work()
+
+
+def autogroups() -> bool:
+    """Whether Linux shares the CPU between sessions' groups before their processes."""
+    try:
+        return _AUTOGROUPS.read_text().strip() == "1"
+    except OSError:  # not Linux, or a kernel without them
+        return False
+
+
+def _forward(child: int) -> Callable[[int, object], None]:
+    def handler(signum: int, frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it has ended meanwhile
+            os.kill(child, signum)
+
+    return handler
 
 
 def _run_in_own_group(work: Callable[[], object], niceness: int) -> NoReturn:
@@ -66,7 +81,7 @@ def _run_in_own_group(work: Callable[[], object], niceness: int) -> NoReturn:
             os._exit(status)
     # No longer in the terminal's process group, the child would not see Ctrl-C.
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda signum, frame: os.kill(child, signum))
+        signal.signal(signum, _forward(child))
     _, status = os.waitpid(child, 0)
     code = os.waitstatus_to_exitcode(status)
     sys.exit(128 - code if code < 0 else code)

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_redis import get_redis_connection
 
+from leaderboard.processes import autogroups
 from tests.conftest import ROOT, assert_index_matches_db, manage, subprocess_env
 from users.management.commands.seed_users import NICENESS
 from users.models import User
@@ -89,9 +90,6 @@ def test_the_command_shows_a_progress_bar():
     assert "users/s" in result.stderr
 
 
-AUTOGROUPS = Path("/proc/sys/kernel/sched_autogroup_enabled")
-
-
 def _children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -111,7 +109,7 @@ def test_a_seed_from_the_shell_gives_way_to_the_service_on_the_cpu():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    grouped = AUTOGROUPS.exists() and AUTOGROUPS.read_text().strip() == "1"
+    grouped = autogroups()
     seen = group_seen = 0
     try:
         while (seen, group_seen) < (NICENESS, NICENESS if grouped else 0):
