@@ -135,7 +135,7 @@ def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
         return Checked(equal=False, rebuilt=True, differences=["there was no index"])
     margin = settings.LEADERBOARD_CHECK_MARGIN_SECONDS
     differences: list[str] = []
-    proven = False
+    settled = False
     for attempt in range(attempts):
         if attempt:
             time.sleep(pause)
@@ -146,7 +146,7 @@ def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
         database = database_fingerprint(before=before)
         index = ranking.fingerprint(leaving_out=database.changed_since)
         if index is None:
-            differences, proven = ["there was no index"], True
+            differences, settled = ["there was no index"], True
             break
         differences = index.differences(database.fingerprint)
         if not differences:
@@ -154,8 +154,8 @@ def leaderboard_check(*, attempts: int = 3, pause: float = 1.0) -> Checked:
         # A user changed after the database's list of recent changes is in neither side's
         # leave-out, and may be in the index's sums only: unless nobody was, a bulk load or a
         # storm of writes would look like a lasting difference and rebuild a sound index.
-        proven = proven or changed_count(since=before) == len(database.changed_since)
-    if not proven:
+        settled = settled or changed_count(since=before) == len(database.changed_since)
+    if not settled:
         logger.warning(
             "The ranking index differed from the database (%s) while users kept changing, so "
             "nothing was proven; the next check compares again.",

@@ -147,18 +147,19 @@ def call(operation: Callable[[Redis], T], *, missed: list[Entry] | None = None) 
 def _keep(missed: list[Entry] | None) -> None:
     if not missed:
         return
-    if len(missed) + len(_health.missed) > MISSED_KEPT:
-        # Too many to keep (a bulk load): the rows' marks cover them, and this process reads
-        # from the database until a sweep has passed.
+    # A bulk load past the limit is not copied only to be dropped.
+    if len(missed) <= MISSED_KEPT:
+        # Indexed, not by name: bulk loads send plain tuples in Entry's layout.
+        for entry in missed:
+            pk, version = entry[0], entry[2]
+            held = _health.missed.get(pk)
+            if held is None or held[2] < version:
+                _health.missed[pk] = entry
+    if len(missed) > MISSED_KEPT or len(_health.missed) > MISSED_KEPT:
+        # Too many to keep: the rows' marks cover them, and this process reads from the
+        # database until a sweep has passed.
         _health.missed.clear()
         _health.awaited_pass = -1  # set from the pass count at the next contact
-        return
-    # Indexed, not by name: bulk loads send plain tuples in Entry's layout.
-    for entry in missed:
-        pk, version = entry[0], entry[2]
-        held = _health.missed.get(pk)
-        if held is None or held[2] < version:
-            _health.missed[pk] = entry
 
 
 def _apply_missed(redis: Redis) -> None:
