@@ -16,6 +16,13 @@ Only a request that has arrived whole goes to a thread. Whatever the thread stil
 from the socket (a body the client sends after ``Expect: 100-continue``, a pipelined
 request) is bounded by the same deadlines. Past ``MAX_URL_BYTES`` on the request line, or
 ``MAX_HEADER_BYTES`` of headers, the answer is a 414 or a 431, in JSON.
+
+A kept-alive connection stays with the worker that accepted it, and workers race for new
+ones: sixteen connections opened at once were often all taken by one worker, which then ran
+on one CPU (the GIL) while the other idled, and the service answered half as much. So after
+``REQUESTS_PER_CONNECTION`` requests the answer says ``Connection: close``, as nginx's
+``keepalive_requests`` does, and the client's next connection goes to whichever worker
+accepts first: the less busy one, whose main loop waits least for the GIL.
 """
 
 from __future__ import annotations
@@ -39,6 +46,10 @@ from leaderboard.http.limits import (
     MAX_URL_BYTES,
 )
 
+# Each connection is closed after this many requests, so that connections spread over the
+# workers again (see above). A reconnection per hundred requests costs nothing to notice.
+REQUESTS_PER_CONNECTION = 100
+
 # The request line may be a little longer than the URL it carries ("GET ", " HTTP/1.1").
 _MAX_REQUEST_LINE = MAX_URL_BYTES + 64
 
@@ -48,6 +59,7 @@ class _ClientSocket(socket.socket):
     then block for at most the time left before the deadline."""
 
     pending = b""
+    served = 0  # requests begun on this connection
     deadline: float | None = None
     _timeout: float | None = None
 
@@ -195,7 +207,13 @@ class ThreadWorker(gthread.ThreadWorker):
         self.keepalived_conns.remove(conn)
         self._read_ahead(conn)
 
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        if conn.sock.served >= REQUESTS_PER_CONNECTION:
+            req.must_close = True  # the answer says "Connection: close"
+        return super().handle_request(req, conn)
+
     def _read_ahead(self, conn: Any) -> None:
+        conn.sock.served += 1
         conn.sock.setblocking(False)
         self._arriving[conn] = (time.monotonic() + HEADER_DEADLINE_SECONDS, False)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from accounts.services import token_issue
+from leaderboard.gunicorn_worker import REQUESTS_PER_CONNECTION
 from tests.conftest import ROOT, free_port, subprocess_env
 from users.factories import UserFactory
 from users.models import User
@@ -311,3 +312,24 @@ def test_twenty_trickling_clients_do_not_slow_the_health_probe():
     durations = sorted(elapsed for elapsed, _ in timings)
     assert durations[int(len(durations) * 0.99)] < 1.0, durations
     assert User.objects.get(pk=user.pk).points == 3
+
+
+def test_a_kept_alive_connection_is_closed_after_its_hundredth_answer_so_workers_share_them():
+    with gunicorn() as port:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        answers = []
+        for _ in range(REQUESTS_PER_CONNECTION):
+            client.request("GET", "/healthz")
+            answer = client.getresponse()
+            answers.append((answer.status, answer.getheader("Connection"), answer.read()))
+        closed_by_the_server = client.sock is None  # http.client drops it on "close"
+        client.request("GET", "/healthz")  # http.client connects again, as clients do
+        again = client.getresponse()
+        again.read()
+        client.close()
+
+    assert closed_by_the_server
+    assert all(status == 200 and body for status, _, body in answers)
+    assert {connection for _, connection, _ in answers[:-1]} == {"keep-alive"}
+    assert answers[-1][1] == "close"
+    assert again.status == 200
