@@ -18,7 +18,7 @@ request) is bounded by the same deadlines. Past ``MAX_URL_BYTES`` on the request
 ``MAX_HEADER_BYTES`` of headers, the answer is a 414 or a 431, in JSON.
 
 A kept-alive connection stays with the worker that accepted it, and workers race for new
-ones: sixteen connections opened at once were often all taken by one worker, which then ran
+ones: sixteen connections opened at once were sometimes all taken by one worker, which then ran
 on one CPU (the GIL) while the other idled, and the service answered half as much. So after
 ``REQUESTS_PER_CONNECTION`` requests the answer says ``Connection: close``, as nginx's
 ``keepalive_requests`` does, and the client's next connection goes to whichever worker
@@ -44,11 +44,8 @@ from leaderboard.http.limits import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,
     MAX_URL_BYTES,
+    REQUESTS_PER_CONNECTION,
 )
-
-# Each connection is closed after this many requests, so that connections spread over the
-# workers again (see above). A reconnection per hundred requests costs nothing to notice.
-REQUESTS_PER_CONNECTION = 100
 
 # The request line may be a little longer than the URL it carries ("GET ", " HTTP/1.1").
 _MAX_REQUEST_LINE = MAX_URL_BYTES + 64

@@ -41,3 +41,6 @@ HEADER_DEADLINE_SECONDS = float(os.environ.get("REQUEST_HEADER_TIMEOUT_SECONDS",
 BODY_DEADLINE_SECONDS = float(os.environ.get("REQUEST_BODY_TIMEOUT_SECONDS", "10"))
 # The most a client may send before its body: the request line and every header.
 MAX_HEADER_BYTES = 16 * 1024
+# A kept-alive connection is closed after this many requests, so that connections spread
+# over gunicorn's workers again (leaderboard/gunicorn_worker.py says why).
+REQUESTS_PER_CONNECTION = 100

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from accounts.services import token_issue
-from leaderboard.gunicorn_worker import REQUESTS_PER_CONNECTION
+from leaderboard.http.limits import REQUESTS_PER_CONNECTION
 from tests.conftest import ROOT, free_port, subprocess_env
 from users.factories import UserFactory
 from users.models import User
