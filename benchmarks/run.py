@@ -409,39 +409,55 @@ class Bench:
         for _ in range(STEADY_BURSTS):
             burst("steady, before")
         steady = {kind: statistics.median(loads[kind].rate for _, loads in rows) for kind in names}
-        seeding = subprocess.Popen(
-            [sys.executable, "manage.py", "seed_users", "--count", str(count)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while seeding.poll() is None:
-            burst("during the seed")
+        with tempfile.TemporaryFile("w+") as said:
+            seeding = subprocess.Popen(
+                [sys.executable, "manage.py", "seed_users", "--count", str(count)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=said,
+            )
+            while seeding.poll() is None:
+                burst("during the seed")
+            said.seek(0)
+            # The progress bar's redraws end in carriage returns; its last says how long the
+            # seed gave way to the busy machine.
+            last = said.read().replace("\r", "\n").strip().splitlines()[-1:] or ["(none)"]
         if seeding.returncode:
             sys.exit("seed_users failed; run it alone to see why.")
+        print(f"  the seed's last progress: {last[0]}")
         self.users += count
         ended = time.monotonic()
         for minute in range(1, self.args.minutes_after + 1):
             burst(f"minute {minute} after")
             time.sleep(max(0.0, ended + 60 * minute - time.monotonic()))
         print(
-            f"\n| {'phase':<20} | {'detail req/s':>12} | {'x steady':>8} | "
-            f"{'increment req/s':>15} | {'x steady':>8} | {'errors':>6} |"
+            f"\n| {'phase':<20} | {'detail req/s':>12} | {'x steady':>8} | {'p50 ms':>6} | "
+            f"{'increment req/s':>15} | {'x steady':>8} | {'p50 ms':>6} | {'errors':>6} |"
         )
-        print(f"|{'-' * 22}|{'-' * 14}|{'-' * 10}|{'-' * 17}|{'-' * 10}|{'-' * 8}|")
+        print(
+            f"|{'-' * 22}|{'-' * 14}|{'-' * 10}|{'-' * 8}|{'-' * 17}|{'-' * 10}|{'-' * 8}|"
+            f"{'-' * 8}|"
+        )
         worst = 1.0
         for phase, loads in rows:
             ratios = {kind: loads[kind].rate / steady[kind] for kind in names}
             worst = min(worst, *ratios.values())
             errors = sum(load.errors for load in loads.values())
+            detail, increment = loads["detail"], loads["increment"]
             print(
-                f"| {phase:<20} | {loads['detail'].rate:>12.0f} | {ratios['detail']:>8.2f} | "
-                f"{loads['increment'].rate:>15.0f} | {ratios['increment']:>8.2f} | {errors:>6} |"
+                f"| {phase:<20} | {detail.rate:>12.0f} | {ratios['detail']:>8.2f} | "
+                f"{detail.p50_ms:>6.1f} | {increment.rate:>15.0f} | {ratios['increment']:>8.2f} | "
+                f"{increment.p50_ms:>6.1f} | {errors:>6} |"
             )
         print(f"\nLowest ratio to the steady state: {worst:.2f} (the goal: 0.8 or more)")
+        # Numbered: a phase has many bursts, and each is kept.
         size.loads.update(
-            {f"{phase}: {kind}": load for phase, loads in rows for kind, load in loads.items()}
+            {
+                f"{phase} ({n}): {kind}": load
+                for n, (phase, loads) in enumerate(rows, 1)
+                for kind, load in loads.items()
+            }
         )
 
     @contextlib.contextmanager

@@ -7,13 +7,23 @@ import ctypes
 import os
 import signal
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
+
+T = TypeVar("T")
 
 # Linux's prctl option: the signal a process receives when its parent dies.
 _PR_SET_PDEATHSIG = 1
 _AUTOGROUPS = Path("/proc/sys/kernel/sched_autogroup_enabled")
+# On a busy machine a bulk job works at most this share of the time and rests in between. Its
+# nice value alone cannot give the CPU back: most of a seed's batch is the work of
+# PostgreSQL's backend and of Redis, which run at their servers' own priority.
+BUSY_SHARE = 0.25
+# A batch ran on a busy machine when the job waited for a CPU for this share of it or more.
+# Alone, a seed waits a few percent of each batch; beside a loaded service, most of it.
+BUSY_WAIT = 0.25
 
 
 def die_with_parent(signum: int) -> None:
@@ -36,6 +46,36 @@ def run_below_others(work: Callable[[], object], *, niceness: int) -> None:
     if autogroups():
         _run_in_own_group(work, niceness)
     work()
+
+
+class Pace:
+    """The pace of a bulk job: ``over(batches)`` gives them one at a time, and after each one
+    that ran on a busy machine it rests, ``BUSY_SHARE`` of the time working at most, so that
+    the job and the servers it drives give way to a loaded service. Alone it never rests."""
+
+    def __init__(self) -> None:
+        self.rested = 0.0  # seconds, in all
+
+    def over(self, batches: Iterable[T]) -> Iterator[T]:
+        rest = 0.0
+        for batch in batches:
+            if rest:  # before the next batch, so that the job ends with its last one
+                time.sleep(rest)
+                self.rested += rest
+            waited, start = _cpu_wait(), time.monotonic()
+            yield batch
+            took = time.monotonic() - start
+            busy = _cpu_wait() - waited >= BUSY_WAIT * took
+            rest = took * (1 / BUSY_SHARE - 1) if busy else 0.0
+
+
+def _cpu_wait() -> float:
+    """The seconds this thread has spent waiting for a CPU, so far (Linux's schedstat); 0
+    where that is not known, so that a job there never rests."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def autogroups() -> bool:

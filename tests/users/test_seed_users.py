@@ -132,6 +132,25 @@ def test_a_seed_from_the_shell_gives_way_to_the_service_on_the_cpu():
     assert os.getpriority(os.PRIO_PROCESS, 0) < NICENESS
 
 
+def test_a_seed_on_a_busy_machine_rests_between_its_batches_and_says_so(index_trusted_throughout):
+    # More busy processes than CPUs, each in a session (an autogroup) of its own, as a
+    # loaded service's are.
+    busy = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(len(os.sched_getaffinity(0)) + 1)
+    ]
+    try:
+        result = manage("seed_users", "--count", "600", "--batch-size", "200")
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+    assert "giving way to a busy machine" in result.stderr
+    assert User.objects.count() == 600
+    assert_index_matches_db()
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

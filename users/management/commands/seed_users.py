@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 from tqdm import tqdm
 
-from leaderboard.processes import run_below_others
+from leaderboard.processes import Pace, run_below_others
 from users import ranking
 from users.bulk import NewUser, users_load
 from users.factories import UserFactory
@@ -112,18 +112,21 @@ class Command(BaseCommand):
             )
 
         # The index takes each batch on a thread while the next is written to the database.
+        pace = Pace()
         with (
             tqdm(total=count, unit="users", desc="Seeding", file=sys.stderr) as bar,
             ThreadPoolExecutor(1) as indexer,
         ):
             indexing: list[Future[object]] = []
-            for first in range(0, count, batch_size):
+            for first in pace.over(range(0, count, batch_size)):
                 size = min(batch_size, count - first)
                 users_load(
                     people(first, size), run=lambda job: indexing.append(indexer.submit(job))
                 )
                 while len(indexing) > 1:
                     indexing.pop(0).result()
+                if pace.rested:
+                    bar.set_postfix_str(f"giving way to a busy machine: {pace.rested:,.1f} s")
                 bar.update(size)
             for done in indexing:
                 done.result()
