@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -409,7 +409,7 @@ class Bench:
         for _ in range(STEADY_BURSTS):
             burst("steady, before")
         steady = {kind: statistics.median(loads[kind].rate for _, loads in rows) for kind in names}
-        with tempfile.TemporaryFile("w+") as said:
+        with tempfile.TemporaryFile("w+", errors="replace") as said:
             seeding = subprocess.Popen(
                 [sys.executable, "manage.py", "seed_users", "--count", str(count)],
                 cwd=ROOT,
@@ -419,13 +419,10 @@ class Bench:
             )
             while seeding.poll() is None:
                 burst("during the seed")
-            said.seek(0)
-            # The progress bar's redraws end in carriage returns; its last says how long the
-            # seed gave way to the busy machine.
-            last = said.read().replace("\r", "\n").strip().splitlines()[-1:] or ["(none)"]
+            last = _last_lines(said, 1)  # the bar: how long the seed gave way
         if seeding.returncode:
             sys.exit("seed_users failed; run it alone to see why.")
-        print(f"  the seed's last progress: {last[0]}")
+        print(f"  the seed's last progress: {''.join(last) or '(none)'}")
         self.users += count
         ended = time.monotonic()
         for minute in range(1, self.args.minutes_after + 1):
@@ -583,11 +580,16 @@ def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
         )
         _, status, usage = os.wait4(child.pid, 0)
         if os.waitstatus_to_exitcode(status):
-            errors.seek(0)
-            # The progress bar's redraws end in carriage returns: the last lines say why.
-            said = errors.read().replace("\r", "\n").strip().splitlines()[-5:]
-            sys.exit(f"manage.py {' '.join(args)} failed:\n" + "\n".join(said))
+            said = "\n".join(_last_lines(errors, 5))  # they say why
+            sys.exit(f"manage.py {' '.join(args)} failed:\n{said}")
     return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def _last_lines(written: IO[str], count: int) -> list[str]:
+    """The last ``count`` lines a command wrote to the file ``written``. A progress bar's
+    redraws end in carriage returns, so each counts as a line."""
+    written.seek(0)
+    return written.read().replace("\r", "\n").strip().splitlines()[-count:]
 
 
 def redis_bytes_per_user() -> dict[str, float]:

@@ -51,7 +51,8 @@ def run_below_others(work: Callable[[], object], *, niceness: int) -> None:
 class Pace:
     """The pace of a bulk job: ``over(batches)`` gives them one at a time, and after each one
     that ran on a busy machine it rests, ``BUSY_SHARE`` of the time working at most, so that
-    the job and the servers it drives give way to a loaded service. Alone it never rests."""
+    the job and the servers it drives give way to a loaded service. Alone it almost never
+    rests: a seed alone waits for a CPU a few percent of a batch."""
 
     def __init__(self) -> None:
         self.rested = 0.0  # seconds, in all
