@@ -19,8 +19,10 @@ _PR_SET_PDEATHSIG = 1
 _AUTOGROUPS = Path("/proc/sys/kernel/sched_autogroup_enabled")
 # On a busy machine a bulk job works at most this share of the time and rests in between. Its
 # nice value alone cannot give the CPU back: most of a seed's batch is the work of
-# PostgreSQL's backend and of Redis, which run at their servers' own priority.
-BUSY_SHARE = 0.25
+# PostgreSQL's backend and of Redis, which run at their servers' own priority, each server a
+# scheduling group weighed like the whole web server, so a batch takes about half of the
+# machine while it runs.
+BUSY_SHARE = 0.1
 # A batch ran on a busy machine when the job waited for a CPU for this share of it or more.
 # Alone, a seed waits a few percent of each batch; beside a loaded service, most of it.
 BUSY_WAIT = 0.25
