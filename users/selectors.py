@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Avg, Count, Q
 
+from leaderboard.db import prepared_cursor
 from leaderboard.timelimit import time_limit
 
 from . import ranking
@@ -107,12 +108,21 @@ def _from_index(placed: Sequence[ranking.Placed]) -> list[RankedUser]:
     to_pk = User._meta.pk.to_python
     keyed = [(p if isinstance(p.pk, int) else _with_pk(p, to_pk(p.pk))) for p in placed]
     found = profiles.get_many((p.pk, p.version) for p in keyed)
-    missing = [p.pk for p in keyed if p.pk not in found]
-    if missing:
-        for pk, version, name, age, address in _profile_rows(missing):
-            found[pk] = profile = Profile(name, age, address)
-            profiles.put(pk, version, profile)
-    return [RankedUser(p.pk, *found[p.pk], p.points, p.rank) for p in keyed if p.pk in found]
+    if len(found) < len(keyed):
+        read = [
+            (pk, version, Profile(name, age, address))
+            for pk, version, name, age, address in _profile_rows(
+                [p.pk for p in keyed if p.pk not in found]
+            )
+        ]
+        profiles.put_many(read)
+        found.update((pk, profile) for pk, _, profile in read)
+    ranked = []
+    for p in keyed:
+        if (profile := found.get(p.pk)) is not None:
+            name, age, address = profile
+            ranked.append(RankedUser(p.pk, name, age, address, p.points, p.rank))
+    return ranked
 
 
 _PROFILE = ("pk", "version", "name", "age", "address")
@@ -124,19 +134,25 @@ def _profile_rows(pks: list[Any]) -> list[tuple[Any, ...]]:
     page. The ids come from the index, as the ORM's own ``to_python`` makes them."""
     if connection.vendor == "mongodb":
         return list(User.objects.alive().filter(pk__in=pks).values_list(*_PROFILE))
-    with connection.cursor() as cursor:
-        cursor.execute(_profile_sql(connection.vendor, len(pks)), pks)
+    # PostgreSQL takes the ids as one array, so that the statement is the same for any page
+    # and is prepared once; SQLite, as a list of parameters.
+    array = connection.vendor == "postgresql"
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _profile_sql(connection.vendor, 0 if array else len(pks)), [pks] if array else pks
+        )
         return cursor.fetchall()
 
 
 @functools.lru_cache(maxsize=64)
 def _profile_sql(vendor: str, count: int) -> str:
+    """``_profile_rows``' statement: for ``count`` ids, or for an array of them (0)."""
     table, column = user_columns(connection)
+    wanted = "= ANY(%s)" if count == 0 else f"IN ({', '.join(['%s'] * count)})"
     # Names from the model, quoted; every value is a parameter.
     return (
         f"SELECT {', '.join(column[name] for name in _PROFILE)} "  # noqa: S608
-        f"FROM {table} "
-        f"WHERE NOT {column['deleted']} AND {column['pk']} IN ({', '.join(['%s'] * count)})"
+        f"FROM {table} WHERE NOT {column['deleted']} AND {column['pk']} {wanted}"
     )
 
 

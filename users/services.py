@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from leaderboard.db import prepared_cursor
 from leaderboard.transactions import atomic, retried
 
 from . import ranking
@@ -133,7 +134,7 @@ def _points_added(pk: Any, delta: int, low: int, high: int) -> tuple[Any, ...] |
     the busiest write, and this is one round trip where the ORM needs four (BEGIN, UPDATE,
     SELECT, COMMIT). None when no row matched."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_points_sql(connection.vendor), [delta, now, pk, low, high])
         rows = cursor.fetchall()  # to the end: SQLite ends the statement, and commits, there
     return (*rows[0], False) if rows else None

@@ -130,8 +130,12 @@ else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-            # The same backend, checking a kept connection without a round trip.
+            # The same backend, checking a kept connection without a round trip, and preparing
+            # the hot paths' own statements once per connection (psycopg's threshold; Django
+            # turns preparing off, and its own queries never prepare). A pooler in front must
+            # keep prepared statements: PgBouncer 1.21+ with max_prepared_statements.
             DATABASES["default"]["ENGINE"] = "leaderboard.db.postgresql"
+            DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # MongoDB mode checked with no server at all (`make check-mongo`).
