@@ -59,7 +59,9 @@ class ContentNegotiation(negotiation.DefaultContentNegotiation):
     ) -> tuple[BaseRenderer, str]:
         offered = list(renderers)
         accept = request.META.get("HTTP_ACCEPT", "*/*")
-        chosen = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        chosen = format_suffix
+        if chosen is None and request.META.get("QUERY_STRING"):  # else no query to parse
+            chosen = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
         if len(offered) == 1 and chosen is None and accept in _ANY_OR_JSON:
             return offered[0], offered[0].media_type
         return super().select_renderer(request, offered, format_suffix)
@@ -75,6 +77,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     default_limit = DEFAULT_PAGE_SIZE
     max_limit = MAX_PAGE_SIZE
+    _link_start: str | None = None  # a page's links up to the offset (``_link``)
 
     def get_limit(self, request: Request) -> int:
         return _bounded(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
@@ -113,18 +116,23 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return self._link(max(0, offset - limit))
 
     def _link(self, offset: int) -> str:
+        """The page's own URL with ``offset``; what comes before the offset is the same for
+        both links, so it is built once."""
         assert self.request is not None
-        own = {self.limit_query_param, self.offset_query_param}
-        query = [
-            (name, value)
-            for name, values in self.request.query_params.lists()
-            if name not in own
-            for value in values
-        ]
-        query.append((self.limit_query_param, str(self.limit)))
-        if offset:
-            query.append((self.offset_query_param, str(offset)))
-        return self.request.build_absolute_uri(f"{self.request.path}?{urlencode(query)}")
+        if self._link_start is None:
+            own = {self.limit_query_param, self.offset_query_param}
+            query = [
+                (name, value)
+                for name, values in self.request.query_params.lists()
+                if name not in own
+                for value in values
+            ]
+            query.append((self.limit_query_param, str(self.limit)))
+            path = f"{self.request.path}?{urlencode(query)}"
+            self._link_start = self.request.build_absolute_uri(path)
+        return (
+            f"{self._link_start}&{self.offset_query_param}={offset}" if offset else self._link_start
+        )
 
 
 def _bounded(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -40,14 +40,18 @@ class ProfileCache:
                     found[pk] = held[1]
         return found
 
-    def put(self, pk: Any, version: int, profile: Profile) -> None:
+    def put_many(self, read: Iterable[tuple[Any, int, Profile]]) -> None:
+        """Keep the profiles ``read`` as (id, version, profile), each unless a newer version
+        is held."""
         with self._lock:
-            held = self._entries.get(pk)
-            if held is None or held[0] <= version:
-                self._entries[pk] = (version, profile)
-                self._entries.move_to_end(pk)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+            entries = self._entries
+            for pk, version, profile in read:
+                held = entries.get(pk)
+                if held is None or held[0] <= version:
+                    entries[pk] = (version, profile)
+                    entries.move_to_end(pk)
+            while len(entries) > self._size:
+                entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

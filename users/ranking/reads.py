@@ -56,12 +56,13 @@ def _placed(
     the script; after it a new score starts where its first user stands."""
     placed = []
     previous = None
-    for i in range(0, len(rows), 2):
-        points = -int(float(rows[i + 1]))
-        if previous is not None and points != previous:
-            rank = position + i // 2 + 1
-        previous = points
-        placed.append(Placed(pk_of(rows[i]), points, rank, int(states[i // 2]) // 256))
+    for i, (name, score, state) in enumerate(zip(rows[::2], rows[1::2], states, strict=True)):
+        points = -int(float(score))
+        if points != previous:
+            if previous is not None:
+                rank = position + i + 1
+            previous = points
+        placed.append(Placed(pk_of(name), points, rank, int(state) >> 8))
     return placed
 
 
