@@ -120,13 +120,22 @@ def test_search_reads_the_database_when_redis_is_down(disposable_redis, api):
     assert found(api, "an", limit=1, offset=3) == (4, [("Hannah Ma", 0, 5)])
 
 
+def names_kept_for_search() -> list[tuple[int, str]]:
+    """The names PostgreSQL keeps beside the users for the trigram index (users 0009)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT user_id, name FROM users_name_search ORDER BY user_id")
+        return cursor.fetchall()
+
+
 def assert_counts_match_names() -> None:
-    """Every fragment's kept count equals a count of the names that contain it."""
+    """Every fragment's kept count equals a count of the names that contain it, and the names
+    kept for the trigram index are exactly the live users' own."""
     live = User.objects.alive()
     names = list(live.values_list("name", flat=True))
     fragments = {n[i : i + k] for n in names for k in (2, 3) for i in range(len(n) - k + 1)}
     for fragment in fragments | {"qq", "zzz"}:
         assert name_fragments.matches(fragment) == live.filter(name__icontains=fragment).count()
+    assert names_kept_for_search() == list(live.order_by("pk").values_list("pk", "name"))
 
 
 @on_postgresql
@@ -152,6 +161,7 @@ def test_the_counts_postgresql_keeps_follow_every_write(writer):
 
     call_command("flush", interactive=False)
     assert name_fragments.matches("an") == 0
+    assert names_kept_for_search() == []
 
 
 @on_postgresql

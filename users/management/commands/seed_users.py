@@ -139,7 +139,9 @@ class Command(BaseCommand):
 
     def _refresh_planner_statistics(self) -> None:
         """After a bulk load the planner's statistics describe an empty table; PostgreSQL
-        then plans the board's queries badly until autovacuum catches up."""
+        then plans the board's and the search's queries badly until autovacuum catches up."""
         if connection.vendor in {"postgresql", "sqlite"}:
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {User._meta.db_table}")
+                if connection.vendor == "postgresql":
+                    cursor.execute("ANALYZE users_name_search")  # migration users 0009
