@@ -65,6 +65,10 @@ class _Health:
 
     retry_at = 0.0
     token: str | None = None
+    # The keys of the token's index and the Redis client, made once: every read and write
+    # asks for both.
+    index: Keys | None = None
+    redis: Redis | None = None
     missed: dict[Any, Entry]
     # The sweep's pass count this process waits for, when it missed more than it kept.
     awaited_pass: int | None = None
@@ -78,9 +82,13 @@ _health = _Health()
 
 def keys() -> Keys:
     """The keys of this database's index."""
-    if _health.token is None:
+    token = _health.token
+    if token is None:
         return reclaim()
-    return Keys(settings.LEADERBOARD_INDEX_PREFIX, _health.token)
+    index = _health.index
+    if index is None or index.token != token:
+        index = _health.index = Keys(settings.LEADERBOARD_INDEX_PREFIX, token)
+    return index
 
 
 def reclaim() -> Keys:
@@ -123,7 +131,9 @@ def retire(token: str) -> None:
 
 
 def client() -> Redis:
-    return get_redis_connection("default")
+    if _health.redis is None:
+        _health.redis = get_redis_connection("default")
+    return _health.redis
 
 
 def call(operation: Callable[[Redis], T], *, missed: list[Entry] | None = None) -> T | None:
@@ -214,12 +224,13 @@ def ask(redis: Redis, wanted: Need) -> None:
 @receiver(setting_changed)
 def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
     if setting in {"CACHES", "LEADERBOARD_INDEX_PREFIX"}:
-        _health.retry_at = 0.0
+        _health.retry_at, _health.redis = 0.0, None
     if setting in {"LEADERBOARD_INDEX_PREFIX", "DATABASES"}:
-        _health.token = None
+        _health.token = _health.index = None
 
 
 def forget() -> None:
     """Forget what this process knows (tests start each from a fresh database and index)."""
     _health.retry_at, _health.token, _health.awaited_pass = 0.0, None, None
+    _health.index = _health.redis = None
     _health.missed.clear()
