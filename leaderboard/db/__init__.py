@@ -1,5 +1,5 @@
-"""Database plumbing: the PostgreSQL backend (``postgresql/``) and the cursor of the hot paths'
-own statements."""
+"""Database plumbing: the PostgreSQL backend (``postgresql/``), the cursor of the hot paths'
+own statements, and planner settings for one transaction."""
 
 from typing import Any
 
@@ -11,3 +11,13 @@ def prepared_cursor() -> Any:
     on PostgreSQL (``leaderboard.db.postgresql``), an ordinary cursor elsewhere."""
     prepared = getattr(connection, "prepared_cursor", None)
     return connection.cursor() if prepared is None else prepared()
+
+
+def planned(**settings: str) -> None:
+    """Set PostgreSQL's planner ``settings`` for the rest of the current transaction, in one
+    round trip; elsewhere nothing."""
+    if connection.vendor != "postgresql":
+        return
+    calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))  # true: this transaction
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", [part for item in settings.items() for part in item])
