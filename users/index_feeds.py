@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -75,10 +74,9 @@ def database_fingerprint(*, before: datetime) -> RecentChanges:
     # The ids first: a user changed after this read is then missing from the totals and from
     # the list alike, so that ``changed_count`` tells afterwards whether any was.
     recent = list(User.objects.filter(updated_at__gte=before).values_list("pk", flat=True))
-    with transaction.atomic():
-        # A background check reads the whole table: in one process and without compiling,
-        # so that it takes one CPU for a moment rather than three from a loaded service.
-        planned(max_parallel_workers_per_gather="0", jit="off")
+    # A background check reads the whole table: in one process and without compiling, so
+    # that it takes one CPU for a moment rather than three from a loaded service.
+    with planned(max_parallel_workers_per_gather="0", jit="off"):
         totals = (
             User.objects.alive()
             .filter(updated_at__lt=before)

@@ -6,6 +6,8 @@ README's Architecture section. SQLite and MongoDB scan.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from django.db import connection
 from django.db.models import Count, F, Window
 from django.db.models.expressions import RawSQL
@@ -35,12 +37,10 @@ def search_page(
             return total, []
         walk = _walk_is_shorter(text=text, matches=total, wanted=offset + limit)
         in_order = users.in_leaderboard_order() if walk else _by_points(live, text)
-        with fallback():
-            _planned_for_search()
+        with fallback(), _planned_for_search():
             return total, with_ranks(list(in_order[offset : offset + limit]))
     in_order = _by_points(live, text)
-    with fallback():
-        _planned_for_search()
+    with fallback(), _planned_for_search():
         if not connection.features.supports_over_clause:  # MongoDB
             return users.count(), with_ranks(list(in_order[offset : offset + limit]))
         # The count rides along with the page (COUNT(*) OVER ()), so the matches are read once.
@@ -67,8 +67,8 @@ def _by_points(users: UserQuerySet, text: str) -> UserQuerySet:
 _NAMED = "SELECT user_id FROM users_name_search WHERE UPPER(name) LIKE UPPER(%s)"
 
 
-def _planned_for_search() -> None:
-    """How PostgreSQL should plan a search, for the rest of the fallback's transaction.
+def _planned_for_search() -> AbstractContextManager[None]:
+    """How PostgreSQL should plan a search, inside the block:
 
     - In one process: it guesses that a LIKE keeps a tenth of the rows, and for that many it
       would start parallel workers, which cost more than the few thousand rows a search reads
@@ -77,7 +77,7 @@ def _planned_for_search() -> None:
       default's spinning disk: else it prices joining a few thousand matches to their rows
       one by one above reading the whole table (176 ms against 48 ms for 6,474 matches).
     """
-    planned(max_parallel_workers_per_gather="0", random_page_cost="1.1")
+    return planned(max_parallel_workers_per_gather="0", random_page_cost="1.1")
 
 
 def _walk_is_shorter(*, text: str, matches: int, wanted: int) -> bool:

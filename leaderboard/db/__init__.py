@@ -1,9 +1,11 @@
 """Database plumbing: the PostgreSQL backend (``postgresql/``), the cursor of the hot paths'
 own statements, and planner settings for one transaction."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def prepared_cursor() -> Any:
@@ -13,11 +15,15 @@ def prepared_cursor() -> Any:
     return connection.cursor() if prepared is None else prepared()
 
 
-def planned(**settings: str) -> None:
-    """Set PostgreSQL's planner ``settings`` for the rest of the current transaction, in one
-    round trip; elsewhere nothing."""
+@contextmanager
+def planned(**settings: str) -> Iterator[None]:
+    """Inside the block PostgreSQL plans with ``settings``: set in one round trip, for a
+    transaction of the block's own or for the one around it. Elsewhere nothing."""
     if connection.vendor != "postgresql":
+        yield
         return
     calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))  # true: this transaction
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", [part for item in settings.items() for part in item])
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {calls}", [part for item in settings.items() for part in item])
+        yield
