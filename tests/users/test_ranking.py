@@ -363,6 +363,21 @@ def test_members_keep_creation_order_across_the_encodings_widths():
     assert [ranking.pk_of(m) for m in members] == ids
 
 
+def test_scripts_are_loaded_again_into_an_emptied_script_cache():
+    """After a restart, or on a replica that Sentinel promoted, Redis knows no script."""
+    ada = UserFactory(points=5)
+    UserFactory(points=9)
+    leaderboard_rebuild()
+    leaderboard_sweep()
+    get_redis_connection("default").script_flush()
+
+    answer = points_change(user_id=ada.pk, delta=7)  # the index write, then a read of it
+    assert (answer.points, answer.rank) == (12, 1)
+    get_redis_connection("default").script_flush()
+    assert APIClient().get(f"/api/users/{answer.id}/").json()["rank"] == 1
+    assert_index_matches_db()
+
+
 @pytest.mark.skipif(
     connection.vendor == "mongodb", reason="the MongoDB backend logs no findAndModify"
 )
