@@ -34,6 +34,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from run import stop_servers_when_killed
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "chaos"
 LIMIT_SECONDS = 10
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8097)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    stop_servers_when_killed()
 
     shutil.rmtree(VAR, ignore_errors=True)
     VAR.mkdir(parents=True)

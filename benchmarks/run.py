@@ -110,6 +110,7 @@ def main() -> None:
         help="then serve the same application with granian beside gunicorn, and measure both",
     )
     args = parser.parse_args()
+    stop_servers_when_killed()
     if args.smoke:
         args.sizes, args.seconds, args.connections = "10000", 2.0, 8
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -219,6 +220,17 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
         text=True,
     )
     return done.stdout if capture else ""
+
+
+def stop_servers_when_killed() -> None:
+    """End this run on SIGTERM (a kill, a CI's timeout) as on Ctrl-C: by an exception, so that
+    the servers it started are stopped on the way out. Python's default for SIGTERM is to die
+    at once, which left `manage.py serve` holding the port, the database and Redis."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:

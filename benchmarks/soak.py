@@ -36,6 +36,7 @@ from run import (
     _wipe,
     index_differences,
     manage,
+    stop_servers_when_killed,
 )
 
 SOAK_DIR = ROOT / "var" / "soak"
@@ -68,6 +69,7 @@ def main() -> None:
         "--keep", action="store_true", help="reuse the users already there (no wipe, no seed)"
     )
     args = parser.parse_args()
+    stop_servers_when_killed()
     if not shutil.which("wrk"):
         sys.exit("The soak needs wrk: apt-get install wrk (Debian), then run it again.")
     # What Bench reads from the benchmark's own arguments.
