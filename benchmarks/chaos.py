@@ -77,13 +77,13 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
+    try:  # from here on, whatever ends this run (SIGTERM too) stops the server first
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
 
-    django.setup()
-    chaos = Chaos(server, args)
-    try:
+        django.setup()
+        chaos = Chaos(server, args)
         chaos.wait_until_serving()
         manage("seed_users", "--count", str(args.users))
         ok = chaos.run()

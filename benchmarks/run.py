@@ -225,12 +225,18 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
 def stop_servers_when_killed() -> None:
     """End this run on SIGTERM (a kill, a CI's timeout) as on Ctrl-C: by an exception, so that
     the servers it started are stopped on the way out. Python's default for SIGTERM is to die
-    at once, which left `manage.py serve` holding the port, the database and Redis."""
+    at once, which left `manage.py serve` holding the port, the database and Redis.
+
+    A shell starts a background job with SIGINT ignored (CI runs the harnesses side by side
+    that way), and a child inherits that: a `serve` stopped in its first second, before it
+    sets its own handlers, then ignored the SIGINT meant to stop it and went on serving. With
+    Python's own handler here, children start with SIGINT's default again."""
 
     def terminated(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
