@@ -12,21 +12,24 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 SIZE = 20_000
 
-
-class Profile(NamedTuple):
-    name: str
-    age: int
-    address: str
+Profile = tuple[str, int, str]  # name, age, address
+# A profile read: id, version, name, age, address.
+Row = tuple[Any, int, str, int, str]
 
 
 class ProfileCache:
+    """Each profile is kept as one tuple, ``(version, name, age, address)``: Python's
+    collector stops tracking a tuple of strings and numbers, so a full cache gives its full
+    collections, which hold every thread of the worker, nothing more to walk (a NamedTuple,
+    or a tuple holding one, stays tracked)."""
+
     def __init__(self, size: int = SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[Any, tuple[int, Profile]] = OrderedDict()
+        self._entries: OrderedDict[Any, tuple[int, str, int, str]] = OrderedDict()
         self._lock = threading.Lock()  # gunicorn's threads share it
 
     def get_many(self, wanted: Iterable[tuple[Any, int]]) -> dict[Any, Profile]:
@@ -37,18 +40,18 @@ class ProfileCache:
                 held = self._entries.get(pk)
                 if held is not None and held[0] == version:
                     self._entries.move_to_end(pk)
-                    found[pk] = held[1]
+                    found[pk] = held[1:]
         return found
 
-    def put_many(self, read: Iterable[tuple[Any, int, Profile]]) -> None:
-        """Keep the profiles ``read`` as (id, version, profile), each unless a newer version
-        is held."""
+    def put_many(self, rows: Iterable[Row]) -> None:
+        """Keep the profiles read, each unless a newer version is held."""
         with self._lock:
             entries = self._entries
-            for pk, version, profile in read:
+            for row in rows:
+                pk, version = row[0], row[1]
                 held = entries.get(pk)
                 if held is None or held[0] <= version:
-                    entries[pk] = (version, profile)
+                    entries[pk] = row[1:]
                     entries.move_to_end(pk)
             while len(entries) > self._size:
                 entries.popitem(last=False)

@@ -24,7 +24,7 @@ from leaderboard.timelimit import time_limit
 
 from . import ranking
 from .models import User, user_columns
-from .profiles import Profile, profiles
+from .profiles import Row, profiles
 
 T = TypeVar("T")
 
@@ -109,14 +109,9 @@ def _from_index(placed: Sequence[ranking.Placed]) -> list[RankedUser]:
     keyed = [(p if isinstance(p.pk, int) else _with_pk(p, to_pk(p.pk))) for p in placed]
     found = profiles.get_many((p.pk, p.version) for p in keyed)
     if len(found) < len(keyed):
-        read = [
-            (pk, version, Profile(name, age, address))
-            for pk, version, name, age, address in _profile_rows(
-                [p.pk for p in keyed if p.pk not in found]
-            )
-        ]
-        profiles.put_many(read)
-        found.update((pk, profile) for pk, _, profile in read)
+        rows = _profile_rows([p.pk for p in keyed if p.pk not in found])
+        profiles.put_many(rows)
+        found.update((row[0], row[2:]) for row in rows)
     ranked = []
     for p in keyed:
         if (profile := found.get(p.pk)) is not None:
@@ -128,7 +123,7 @@ def _from_index(placed: Sequence[ranking.Placed]) -> list[RankedUser]:
 _PROFILE = ("pk", "version", "name", "age", "address")
 
 
-def _profile_rows(pks: list[Any]) -> list[tuple[Any, ...]]:
+def _profile_rows(pks: list[Any]) -> list[Row]:
     """``_PROFILE`` of the live users among ``pks``. On the SQL databases, in a statement
     written here: the ORM's compiling of an IN of fifty ids cost as much as the rest of a
     page. The ids come from the index, as the ORM's own ``to_python`` makes them."""
