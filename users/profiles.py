@@ -22,10 +22,10 @@ Row = tuple[Any, int, str, int, str]
 
 
 class ProfileCache:
-    """Each profile is kept as one tuple, ``(version, name, age, address)``: Python's
-    collector stops tracking a tuple of strings and numbers, so a full cache gives its full
-    collections, which hold every thread of the worker, nothing more to walk (a NamedTuple,
-    or a tuple holding one, stays tracked)."""
+    """Each profile is kept as one tuple, ``(version, name, age, address)``. Python's
+    collector stops tracking a tuple of strings and numbers, so a full cache adds nothing to
+    what its full collections walk while every thread of the worker waits; a NamedTuple, or
+    a tuple holding one, stays tracked."""
 
     def __init__(self, size: int = SIZE) -> None:
         self._size = size
