@@ -36,6 +36,11 @@ def post_worker_init(worker: Any) -> None:
     Frozen, the collector only walks what requests leave behind."""
     from django.urls import get_resolver
 
-    get_resolver().url_patterns  # noqa: B018 - imports the URLconf and every view
+    try:
+        get_resolver().url_patterns  # noqa: B018 - imports the URLconf and every view
+    except Exception:
+        # A view that does not import (an edit under `make dev`'s reload) must not keep the
+        # worker from booting: its requests show the error, as they would without this hook.
+        worker.log.exception("The URLconf did not import; its views are not frozen.")
     gc.collect()
     gc.freeze()

@@ -25,7 +25,7 @@ class ProfileCache:
     """Each profile is kept as one tuple, ``(version, name, age, address)``. Python's
     collector stops tracking a tuple of strings and numbers, so a full cache adds nothing to
     what its full collections walk while every thread of the worker waits; a NamedTuple, or
-    a tuple holding one, stays tracked."""
+    a tuple holding one, stays tracked. (On MongoDB the keys, ObjectIds, stay tracked.)"""
 
     def __init__(self, size: int = SIZE) -> None:
         self._size = size
