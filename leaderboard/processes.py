@@ -24,7 +24,8 @@ _AUTOGROUPS = Path("/proc/sys/kernel/sched_autogroup_enabled")
 # machine while it runs.
 BUSY_SHARE = 0.1
 # A batch ran on a busy machine when the job waited for a CPU for this share of it or more.
-# Alone, a seed waits a few percent of each batch; beside a loaded service, most of it.
+# Alone, a seed waits a few percent of each batch, and a batch in a hundred crosses this;
+# beside a loaded service, every batch waits for most of it.
 BUSY_WAIT = 0.25
 
 
@@ -51,25 +52,31 @@ def run_below_others(work: Callable[[], object], *, niceness: int) -> None:
 
 
 class Pace:
-    """The pace of a bulk job: ``over(batches)`` gives them one at a time, and after each one
-    that ran on a busy machine it rests, ``BUSY_SHARE`` of the time working at most, so that
-    the job and the servers it drives give way to a loaded service. Alone it almost never
-    rests: a seed alone waits for a CPU a few percent of a batch."""
+    """The pace of a bulk job: ``over(batches)`` gives them one at a time, and after two in a
+    row that ran on a busy machine it rests, ``BUSY_SHARE`` of the time working at most, so
+    that the job and the servers it drives give way to a loaded service. Alone it almost never
+    rests: a seed alone waits for a CPU a few percent of a batch.
 
-    def __init__(self) -> None:
+    One batch that waited proves little: alone, a seed's batch now and then waits while its
+    own database backend and Redis hold both CPUs, and a rest costs nine times the batch. A
+    loaded machine keeps every batch waiting."""
+
+    def __init__(self, *, cpu_wait: Callable[[], float] | None = None) -> None:
         self.rested = 0.0  # seconds, in all
+        self._cpu_wait = cpu_wait or _cpu_wait
 
     def over(self, batches: Iterable[T]) -> Iterator[T]:
-        rest = 0.0
+        rest, busy_before = 0.0, False
         for batch in batches:
             if rest:  # before the next batch, so that the job ends with its last one
                 time.sleep(rest)
                 self.rested += rest
-            waited, start = _cpu_wait(), time.monotonic()
+            waited, start = self._cpu_wait(), time.monotonic()
             yield batch
             took = time.monotonic() - start
-            busy = _cpu_wait() - waited >= BUSY_WAIT * took
-            rest = took * (1 / BUSY_SHARE - 1) if busy else 0.0
+            busy = self._cpu_wait() - waited >= BUSY_WAIT * took
+            rest = took * (1 / BUSY_SHARE - 1) if busy and busy_before else 0.0
+            busy_before = busy
 
 
 def _cpu_wait() -> float:

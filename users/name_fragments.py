@@ -10,10 +10,14 @@ import string
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
+from itertools import chain
 
 from django.db import connection
 
 LENGTHS = (2, 3)
+# Names whose fragments a bulk load keeps, more than a seed's pool of names.
+FRAGMENTED_NAMES_KEPT = 16_384
 
 
 def matches(text: str) -> int | None:
@@ -38,14 +42,12 @@ def counted_here(names: Sequence[str]) -> Iterator[None]:
     database that upper-cases ASCII as Python does (not a Turkish locale's ``i``). Otherwise
     the trigger counts, as for any other insert.
     """
-    distinct = Counter(names)  # a seed repeats names: each is cut into fragments once
-    if not all(name.isascii() for name in distinct) or not _upper_is_pythons():
+    if not all(map(str.isascii, names)) or not _upper_is_pythons():
         yield
         return
-    counts: Counter[str] = Counter()
-    for name, users in distinct.items():
-        for fragment in _fragments(name.upper()):
-            counts[fragment] += users
+    # Counted in C (Counter over one chain of every name's fragments); a seed draws its names
+    # from a pool, so each name is cut into fragments once, in _fragments.
+    counts = Counter(chain.from_iterable(map(_fragments, names)))
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('leaderboard.name_fragments', 'counted', true)")
         try:
@@ -58,13 +60,18 @@ def counted_here(names: Sequence[str]) -> Iterator[None]:
         )
 
 
-def _fragments(name: str) -> set[str]:
-    """Each distinct fragment once, as the trigger counts them ("HANNAH" has AN twice)."""
-    return {
-        name[start : start + length]
-        for length in LENGTHS
-        for start in range(len(name) - length + 1)
-    }
+@lru_cache(maxsize=FRAGMENTED_NAMES_KEPT)
+def _fragments(name: str) -> tuple[str, ...]:
+    """Each distinct fragment of ``name``, upper-cased, once, as the trigger counts them
+    ("HANNAH" has AN twice). A tuple: a set's table would take several times its memory."""
+    upper = name.upper()
+    return tuple(
+        {
+            upper[start : start + length]
+            for length in LENGTHS
+            for start in range(len(upper) - length + 1)
+        }
+    )
 
 
 def _upper_is_pythons() -> bool:
