@@ -8,25 +8,20 @@ migrations. The index is not declared in the model's Meta, so other backends nev
 
 from django.db import migrations
 
+from leaderboard.db.migrations import on_postgresql
+
 INDEX = "users_user_name_trgm_idx"
 
 
-def create(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON users_user "
-        "USING gin (UPPER(name) gin_trgm_ops) WHERE NOT deleted"
-    )
-
-
-def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+CREATE = f"""
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX IF NOT EXISTS {INDEX} ON users_user
+    USING gin (UPPER(name) gin_trgm_ops) WHERE NOT deleted;
+"""
+DROP = f"DROP INDEX IF EXISTS {INDEX}"
 
 
 class Migration(migrations.Migration):
     dependencies = [("users", "0003_schedule_index_upkeep")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [on_postgresql(CREATE, DROP)]

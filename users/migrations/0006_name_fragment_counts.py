@@ -14,6 +14,8 @@ own migrations.
 
 from django.db import migrations
 
+from leaderboard.db.migrations import on_postgresql
+
 CREATE = """
 -- No CHECK (users >= 0): PostgreSQL checks the row an upsert proposes, a lone -1, before it
 -- finds the row the -1 is added to.
@@ -129,17 +131,7 @@ DROP TABLE IF EXISTS users_name_fragment;
 """
 
 
-def create(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("users", "0005_name_needs_a_visible_character")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [on_postgresql(CREATE, DROP)]

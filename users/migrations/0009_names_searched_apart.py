@@ -16,6 +16,8 @@ MongoDB has its own migrations.
 
 from django.db import migrations
 
+from leaderboard.db.migrations import on_postgresql
+
 CREATE = """
 CREATE TABLE users_name_search (
     user_id bigint PRIMARY KEY,
@@ -91,17 +93,7 @@ DROP TABLE IF EXISTS users_name_search;
 """
 
 
-def create(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("users", "0008_sweep_every_second")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [on_postgresql(CREATE, DROP)]
