@@ -181,7 +181,7 @@ def test_a_bulk_load_counts_its_names_itself_or_leaves_them_to_the_trigger():
 
 @on_postgresql
 def test_postgresql_takes_a_rare_fragment_for_about_as_many_names_as_it_matches():
-    # How many names a search's text matches decides its plan: taken for 1% of a million
+    # How many names a search's text matches decides its plan: taken for 3% of a million
     # users, 2,763 matches were joined by reading the whole table instead of by id (users
     # 0010). Here 90 of 30,090 names contain "jim": 0.3%, where 100 sampled names see 0% or 1%.
     users_load([NewUser(f"Alpha {i}", "", 30, 0) for i in range(15_000)])

@@ -12,7 +12,6 @@ from leaderboard.db.migrations import on_postgresql
 
 INDEX = "users_user_name_trgm_idx"
 
-
 CREATE = f"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS {INDEX} ON users_user
