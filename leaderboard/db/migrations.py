@@ -1,6 +1,7 @@
 """Migration operations for what only PostgreSQL has (triggers, trigram indexes, planner
 statistics): SQLite scans instead, and MongoDB has migrations of its own."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import migrations
@@ -12,7 +13,7 @@ def on_postgresql(forward: str, backward: str) -> migrations.RunPython:
     return migrations.RunPython(_run(forward), _run(backward))
 
 
-def _run(sql: str) -> Any:
+def _run(sql: str) -> Callable[[Any, Any], None]:
     def run(apps: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(sql, params=None)
