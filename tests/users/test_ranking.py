@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_redis import get_redis_connection
+from redis import Redis
 from rest_framework.test import APIClient
 
 from accounts.services import token_issue
@@ -376,6 +377,44 @@ def test_scripts_are_loaded_again_into_an_emptied_script_cache():
     get_redis_connection("default").script_flush()
     assert APIClient().get(f"/api/users/{answer.id}/").json()["rank"] == 1
     assert_index_matches_db()
+
+
+def test_a_read_after_redis_restarted_reaches_it_again_at_once(disposable_redis, settings):
+    """A thread keeps its connection for the scripts a request runs; when Redis has closed it
+    meanwhile, the read opens a new one, rather than going to the database."""
+    settings.LEADERBOARD_INDEX_TRUST_SECONDS = 600
+    ada = UserFactory(points=5)
+    leaderboard_rebuild()
+    assert ranking.placement(ada.pk).points == 5
+
+    disposable_redis.stop()
+    disposable_redis.start()  # with the index it wrote to disk
+
+    placed = ranking.placement(ada.pk)
+    assert isinstance(placed, ranking.Placed)
+    assert (placed.points, placed.rank) == (5, 1)
+
+
+def test_a_read_cut_short_leaves_no_answer_behind_for_the_next_one(disposable_redis, settings):
+    """A script whose answer did not come in time (Redis paused) answers later, on the kept
+    connection: the next read must not take it for its own."""
+    options = settings.CACHES["default"]["OPTIONS"]
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "OPTIONS": {**options, "SOCKET_TIMEOUT": 0.2}}
+    }
+    settings.LEADERBOARD_INDEX_TRUST_SECONDS = 600
+    settings.LEADERBOARD_REDIS_RETRY_SECONDS = 0
+    ada, bob = UserFactory(points=5), UserFactory(points=9)
+    leaderboard_rebuild()
+    assert ranking.placement(ada.pk).points == 5
+
+    get_redis_connection("default").execute_command("CLIENT", "PAUSE", 1000, "ALL")
+    assert ranking.placement(ada.pk) is None  # timed out: the caller asks the database
+    Redis.from_url(disposable_redis.url).ping()  # answers once the pause is over
+
+    placed = ranking.placement(bob.pk)
+    assert isinstance(placed, ranking.Placed)
+    assert (placed.points, placed.rank) == (9, 1)
 
 
 @pytest.mark.skipif(

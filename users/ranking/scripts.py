@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -9,9 +11,15 @@ from typing import Any
 from redis import Redis
 from redis.client import Pipeline
 from redis.commands.core import Script
-from redis.exceptions import NoScriptError
+from redis.connection import Connection, ConnectionPool
+from redis.exceptions import ConnectionError, NoScriptError
+from redis.sentinel import SentinelConnectionPool
 
 _LUA = Path(__file__).with_name("lua")
+
+# The scripts a request runs. Each may be sent twice: the reads change nothing, and a write
+# (``put``) is kept only if its version is newer than the one held.
+_REPEATABLE = frozenset({"placement", "page", "around", "rank", "ranks", "groups", "put"})
 
 
 @cache
@@ -30,12 +38,71 @@ def run(name: str, client: Redis | Pipeline, *args: Any) -> Any:
     Scripts run by their SHA and are loaded again on NOSCRIPT: after a restart, or on a
     replica promoted by Sentinel, whose script cache starts empty. A pipeline loads them
     before it runs (redis-py's ``Script`` does); a single call sends ``EVALSHA`` itself,
-    without the ``Script`` object's argument handling, which every read and write pays."""
+    without the ``Script`` object's argument handling, which every read and write pays.
+    A request's scripts go over its thread's own connection (``_over_thread``), except
+    through Sentinel: a connection taken from its pool for each command follows a failover
+    as soon as any of them has met it (the pool then drops the idle ones), where a kept one
+    would go on reading the old primary, demoted to a replica, until its own write failed."""
     script = _script(name)
     if isinstance(client, Pipeline):
         return script(keys=[], args=list(args), client=client)
+    command = ("EVALSHA", script.sha, 0, *args)
+    pinned = name in _REPEATABLE and not isinstance(client.connection_pool, SentinelConnectionPool)
+    send = _over_thread if pinned else _over_pool
     try:
-        return client.execute_command("EVALSHA", script.sha, 0, *args)
+        return send(client, command)
     except NoScriptError:
         client.script_load(script.script)
-        return client.execute_command("EVALSHA", script.sha, 0, *args)
+        return send(client, command)
+
+
+def _over_pool(client: Redis, command: tuple[Any, ...]) -> Any:
+    return client.execute_command(*command)
+
+
+class _Held(threading.local):
+    """This thread's connection, the pool it came from and the process that opened it."""
+
+    entry: tuple[ConnectionPool, int, Connection] | None = None
+
+
+_held = _Held()
+
+
+def _over_thread(client: Redis, command: tuple[Any, ...]) -> Any:
+    """``command``'s answer, over a connection this thread keeps from one call to the next.
+    Taking one from the pool and handing it back (a lock, a check that nothing is left to
+    read on it, the pool's counters) cost as much Python as the rest of the call.
+
+    What the pool checks before each command, a kept connection that Redis has closed
+    meanwhile (a restart, a client kill), shows here as a ConnectionError: the command then
+    goes once more, over a new connection, which only ``_REPEATABLE`` scripts may do."""
+    connection = _connection(client)
+    kept = connection.is_connected
+    try:
+        return _exchange(connection, command)
+    except ConnectionError:
+        if not kept:
+            raise  # a new connection failed: Redis is away
+        return _exchange(connection, command)
+
+
+def _exchange(connection: Connection, command: tuple[Any, ...]) -> Any:
+    # An exchange cut short (a lost connection, a timeout, an exception raised in this
+    # thread) closes the connection in redis-py itself, so no answer is left on it for the
+    # next command to take for its own.
+    connection.send_command(*command)
+    return connection.read_response()
+
+
+def _connection(client: Redis) -> Connection:
+    pool, pid = client.connection_pool, os.getpid()
+    held = _held.entry
+    if held is not None and held[0] is pool and held[1] == pid:
+        return held[2]
+    if held is not None and held[1] == pid:
+        held[0].release(held[2])  # the client changed (tests change the settings)
+    # After a fork the parent's connection is left alone: closing it would cut the parent's.
+    connection = pool.get_connection()
+    _held.entry = (pool, pid, connection)
+    return connection
