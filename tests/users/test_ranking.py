@@ -395,6 +395,25 @@ def test_a_read_after_redis_restarted_reaches_it_again_at_once(disposable_redis,
     assert (placed.points, placed.rank) == (5, 1)
 
 
+def test_a_thread_that_ends_gives_its_connection_back():
+    """A server that starts a thread per request (runserver, a test's live server) must not
+    leave a Redis connection open for each request it served."""
+    ada = UserFactory(points=5)
+    redis = get_redis_connection("default")
+
+    def read_in_a_thread_of_its_own() -> None:
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            placed = thread.submit(ranking.placement, ada.pk).result()
+        assert isinstance(placed, ranking.Placed)
+
+    read_in_a_thread_of_its_own()  # opens the connection the next ones may take again
+    before = redis.info("clients")["connected_clients"]
+    for _ in range(20):
+        read_in_a_thread_of_its_own()
+
+    assert redis.info("clients")["connected_clients"] <= before + 1
+
+
 def test_a_read_cut_short_leaves_no_answer_behind_for_the_next_one(disposable_redis, settings):
     """A script whose answer did not come in time (Redis paused) answers later, on the kept
     connection: the next read must not take it for its own."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,26 @@ def _over_pool(client: Redis, command: tuple[Any, ...]) -> Any:
     return client.execute_command(*command)
 
 
-class _Held(threading.local):
-    """This thread's connection, the pool it came from and the process that opened it."""
+class _Kept:
+    """A connection taken from ``pool`` by one thread, given back when the thread ends (its
+    ``threading.local`` goes, and this with it) or moves to another pool. One a thread
+    inherited through a fork is left alone: giving back or closing the parent's would cut
+    it."""
 
-    entry: tuple[ConnectionPool, int, Connection] | None = None
+    __slots__ = ("connection", "pid", "pool")
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool, self.pid, self.connection = pool, os.getpid(), pool.get_connection()
+
+    def __del__(self) -> None:
+        # Also run for one whose connection could not be made, and at interpreter exit.
+        with suppress(Exception):
+            if self.pid == os.getpid():
+                self.pool.release(self.connection)
+
+
+class _Held(threading.local):
+    kept: _Kept | None = None
 
 
 _held = _Held()
@@ -96,13 +113,7 @@ def _exchange(connection: Connection, command: tuple[Any, ...]) -> Any:
 
 
 def _connection(client: Redis) -> Connection:
-    pool, pid = client.connection_pool, os.getpid()
-    held = _held.entry
-    if held is not None and held[0] is pool and held[1] == pid:
-        return held[2]
-    if held is not None and held[1] == pid:
-        held[0].release(held[2])  # the client changed (tests change the settings)
-    # After a fork the parent's connection is left alone: closing it would cut the parent's.
-    connection = pool.get_connection()
-    _held.entry = (pool, pid, connection)
-    return connection
+    kept = _held.kept
+    if kept is None or kept.pool is not client.connection_pool or kept.pid != os.getpid():
+        kept = _held.kept = _Kept(client.connection_pool)
+    return kept.connection
