@@ -95,11 +95,11 @@ def _over_thread(client: Redis, command: tuple[Any, ...]) -> Any:
     meanwhile (a restart, a client kill), shows here as a ConnectionError: the command then
     goes once more, over a new connection, which only ``_REPEATABLE`` scripts may do."""
     connection = _connection(client)
-    kept = connection.is_connected
+    was_open = connection.is_connected
     try:
         return _exchange(connection, command)
     except ConnectionError:
-        if not kept:
+        if not was_open:
             raise  # a new connection failed: Redis is away
         return _exchange(connection, command)
 
